@@ -1,0 +1,77 @@
+"""The frozen settings the live (webcam) pipeline reads.
+
+The frame callback runs on a WebRTC worker thread, not in the Streamlit
+script, so it must never read page globals or widgets. It reads one
+:class:`LiveSettings` value instead; the page swaps in a new value when the
+user changes something (see :meth:`emotion.live.session.LiveSession.configure`).
+
+>>> LiveSettings(window_s=10).window_s
+10.0
+>>> LiveSettings(smoothing_s=-1)
+Traceback (most recent call last):
+...
+emotion.errors.SettingsError: smoothing_s must be a number from 0 to 10 seconds, got -1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..errors import SettingsError
+from ..types import Settings
+
+
+def _number(name: str, value, low: float, high: float, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
+        raise SettingsError(f"{name} must be a number from {low:g} to {high:g} {unit}, got {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SettingsError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """What the live pipeline needs besides the model and face detector.
+
+    ``analysis``: the :class:`~emotion.types.Settings` the detector was built for
+    (model, detector, minimum face, threshold); kept here so a report says what
+    produced it.
+    ``window_s``: how much history the rolling chart keeps (seconds).
+    ``smoothing_s``: time constant of the exponential smoothing per face track
+    (0 = none). Measured in seconds, not frames, so it means the same at 5 fps
+    and at 30 fps.
+    ``track_iou``: minimum box overlap (IoU) for a face to keep its track id
+    from one analysed frame to the next.
+    ``track_ttl_s``: a track unseen for this long is forgotten; a face that
+    comes back later gets a new id.
+    ``queue_size``: capacity of the results queue to the page; when the page
+    falls behind, the oldest reports are dropped, never the newest.
+    ``show_score``: draw the top emotion's probability next to its label.
+    """
+
+    analysis: Settings = field(default_factory=Settings)
+    window_s: float = 30.0
+    smoothing_s: float = 1.0
+    track_iou: float = 0.3
+    track_ttl_s: float = 2.0
+    queue_size: int = 256
+    show_score: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.analysis, Settings):
+            raise SettingsError(f"analysis must be an emotion.types.Settings, got {type(self.analysis).__name__}")
+        object.__setattr__(self, "window_s", _number("window_s", self.window_s, 1, 3600, "seconds"))
+        object.__setattr__(self, "smoothing_s", _number("smoothing_s", self.smoothing_s, 0, 10, "seconds"))
+        object.__setattr__(self, "track_iou", _number("track_iou", self.track_iou, 0.01, 1, "(box overlap)"))
+        object.__setattr__(self, "track_ttl_s", _number("track_ttl_s", self.track_ttl_s, 0.1, 60, "seconds"))
+        object.__setattr__(self, "queue_size", _integer("queue_size", self.queue_size, 1, 100_000))
+        if not isinstance(self.show_score, bool):
+            raise SettingsError(f"show_score must be True or False, got {self.show_score!r}")
+
+    def replace(self, **changes) -> LiveSettings:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
