@@ -54,7 +54,7 @@ def annotate(rgb: np.ndarray, result: ImageResult, show_score: bool = True) -> n
     for i, face in enumerate(result.faces, start=1):
         color = emotion_color(face.emotion)
         x1, y1, x2, y2 = face.box
-        cv2.rectangle(out, (x1, y1), (x2, y2), color, thick, cv2.LINE_AA)
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, thick)
         text = f"{i} {face.emotion} {face.confidence:.2f}" if show_score else f"{i} {face.emotion}"
         (tw, th), base = cv2.getTextSize(text, font, font_scale, thick)
         top = y1 - th - base - 2 * thick

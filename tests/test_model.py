@@ -1,0 +1,262 @@
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+import emotion.model as model_mod
+from emotion.errors import ModelLoadError
+from emotion.labels import CANONICAL
+from emotion.model import HUB_UNREACHABLE, Preprocessing, checkpoint_hash, load_model
+
+
+def crops(rng, sizes=((37, 53), (120, 90), (80, 80), (300, 200), (12, 7), (81, 79))):
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]
+
+
+# ---------------------------------------------------------------- labels
+
+
+def test_ferplus_names_are_mapped_and_put_in_canonical_order(tiny_model):
+    assert tiny_model.labels == CANONICAL  # the checkpoint says neutral, happiness, ..., contempt
+
+
+@pytest.mark.parametrize("names, expected", [
+    (("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"), CANONICAL[:7]),
+    (("sadness", "anger", "happiness"), ("angry", "happy", "sad")),
+])
+def test_label_mapping(make_checkpoint, names, expected):
+    assert load_model(str(make_checkpoint(names=names)), backend="eager").labels == expected
+
+
+def test_probabilities_follow_the_label_permutation(make_checkpoint, rng):
+    """Reordering columns to canonical order must move each class's probability with its name."""
+    path = make_checkpoint(names=("sadness", "anger", "happiness"), seed=5)
+    m = load_model(str(path), backend="eager")
+    batch = crops(rng)
+    import torch
+    from transformers import AutoModelForImageClassification
+
+    raw = AutoModelForImageClassification.from_pretrained(str(path)).eval()
+    with torch.inference_mode():
+        logits = raw(pixel_values=torch.from_numpy(m.preprocess(batch))).logits.numpy()
+    direct = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)  # columns: sad, angry, happy
+    got = m.predict(batch)
+    np.testing.assert_allclose(got.probs[:, got.labels.index("sad")], direct[:, 0], atol=1e-5)
+    np.testing.assert_allclose(got.probs[:, got.labels.index("angry")], direct[:, 1], atol=1e-5)
+    np.testing.assert_allclose(got.probs[:, got.labels.index("happy")], direct[:, 2], atol=1e-5)
+
+
+@pytest.mark.parametrize("names, message", [
+    (("cat", "dog"), "not emotions this tool knows"),
+    (("happy", "joy"), "same emotion"),
+])
+def test_non_emotion_classes_are_refused(make_checkpoint, names, message):
+    with pytest.raises(ModelLoadError, match=message):
+        load_model(str(make_checkpoint(names=names)), backend="eager")
+
+
+# ---------------------------------------------------------------- preprocessing vs transformers
+
+
+def _vit(**kw):
+    from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
+    return ViTImageProcessorPil(**kw)
+
+
+def _deit(**kw):
+    from transformers.models.deit.image_processing_pil_deit import DeiTImageProcessorPil
+    return DeiTImageProcessorPil(**kw)
+
+
+def _bit(**kw):
+    from transformers.models.bit.image_processing_pil_bit import BitImageProcessorPil
+    return BitImageProcessorPil(**kw)
+
+
+@pytest.mark.parametrize("processor", [
+    lambda: _vit(size={"height": 80, "width": 80}, image_mean=[0.5] * 3, image_std=[0.5] * 3),  # the bundled one
+    lambda: _vit(),                                                        # dima806-style ViT, 224, ImageNet mean
+    lambda: _vit(size={"height": 48, "width": 64}, resample=3, do_normalize=False),   # bicubic, not square
+    lambda: _deit(size={"height": 96, "width": 96}, crop_size={"height": 80, "width": 80}),   # resize + crop
+    lambda: _bit(size={"shortest_edge": 72}, crop_size={"height": 64, "width": 64}),  # shortest edge + crop
+])
+def test_preprocessing_matches_transformers(processor, tmp_path, rng):
+    from transformers import AutoImageProcessor
+
+    processor().save_pretrained(tmp_path)
+    ref_proc = AutoImageProcessor.from_pretrained(tmp_path)  # the class transformers itself picks
+    cfg = json.loads((tmp_path / "preprocessor_config.json").read_text())
+    batch = crops(rng)
+    ours = Preprocessing.from_config(cfg)(batch)
+    ref = ref_proc(images=batch, return_tensors="np")["pixel_values"]
+    assert ours.dtype == np.float32 and ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_grey_model_gets_one_luma_channel(rng):
+    import cv2
+
+    cfg = {"size": {"height": 40, "width": 40}, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25],
+           "resample": 2}
+    batch = crops(rng)
+    grey = Preprocessing.from_config(cfg, num_channels=1)(batch)
+    colour_of_grey = Preprocessing.from_config(cfg, num_channels=3)(
+        [cv2.cvtColor(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB) for c in batch])
+    assert grey.shape == (len(batch), 1, 40, 40)
+    np.testing.assert_allclose(grey[:, 0], colour_of_grey[:, 0], atol=1e-6)
+
+
+def test_grey_checkpoint_runs(make_checkpoint, rng):
+    m = load_model(str(make_checkpoint(num_channels=1)), backend="eager")
+    assert m.preprocess(crops(rng)).shape[1] == 1
+    assert len(m.predict(crops(rng))) == 6
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"size": {"shortest_edge": 224}, "crop_pct": 0.875}, "crop_pct"),
+    ({"size": {"longest_edge": 224}}, "unsupported size"),
+    ({"do_resize": False, "do_center_crop": False}, "fixed size"),
+    ({"size": {"shortest_edge": 50}, "do_center_crop": True, "crop_size": {"height": 64, "width": 64}}, "smaller"),
+])
+def test_unsupported_preprocessing_is_refused(cfg, message):
+    with pytest.raises(ModelLoadError, match=message):
+        Preprocessing.from_config(cfg)
+
+
+def test_preprocess_rejects_non_rgb_crops(tiny_model):
+    with pytest.raises(ValueError, match=r"crop 1: expected an RGB uint8 array"):
+        tiny_model.preprocess([np.zeros((9, 9, 3), np.uint8), np.zeros((9, 9), np.uint8)])
+
+
+# ---------------------------------------------------------------- predict
+
+
+def test_predict_shapes_and_probabilities(tiny_model, rng):
+    e = tiny_model.predict(crops(rng))
+    assert e.probs.shape == (6, 8) and e.probs.dtype == np.float32
+    np.testing.assert_allclose(e.probs.sum(1), 1.0, atol=1e-5)
+    assert tiny_model.predict([]).probs.shape == (0, 8)
+
+
+def test_predict_batches_give_the_same_answer(tiny_model, rng, monkeypatch):
+    batch = crops(rng)
+    whole = tiny_model.predict(batch).probs
+    monkeypatch.setattr(model_mod, "BATCH", 4)
+    np.testing.assert_allclose(tiny_model.predict(batch).probs, whole, atol=1e-6)
+
+
+def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monkeypatch):
+    import emotion.runtime as runtime
+
+    seen = {}
+    real = runtime.build_runner
+
+    def spy(model, example, backend="auto", cache_key=None):
+        seen.update(example=example, backend=backend, cache_key=cache_key)
+        return real(model, example, backend, cache_key)
+
+    monkeypatch.setattr(runtime, "build_runner", spy)
+    m = load_model(str(tiny_checkpoint), backend="eager")
+    assert seen["cache_key"] == checkpoint_hash(tiny_checkpoint) == m.checkpoint
+    assert seen["backend"] == "eager" and seen["example"].shape[1:] == (3, 80, 80)
+    assert m.backend == "eager" and m.backend_reason
+
+
+def test_checkpoint_hash_follows_the_weights(make_checkpoint, tmp_path):
+    a = make_checkpoint(seed=1)
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    assert checkpoint_hash(copy) == checkpoint_hash(a)
+    b = make_checkpoint(seed=2)
+    assert checkpoint_hash(b) != checkpoint_hash(a)
+
+
+# ---------------------------------------------------------------- where models come from, and errors
+
+
+def test_bundled_missing_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_mod, "BUNDLED_DIR", tmp_path / "ferplus-resnet")
+    with pytest.raises(ModelLoadError, match="bundled emotion model is not installed") as info:
+        load_model("bundled")
+    assert "checkpoint directory" in str(info.value)
+
+
+def test_bundled_loads_from_its_directory(tiny_checkpoint, monkeypatch):
+    monkeypatch.setattr(model_mod, "BUNDLED_DIR", tiny_checkpoint)
+    m = load_model("bundled", backend="eager")
+    assert m.name == "bundled" and m.path == tiny_checkpoint
+
+
+def test_unreachable_hub_fails_fast_with_the_documented_message():
+    start = time.monotonic()
+    with pytest.raises(ModelLoadError, match=HUB_UNREACHABLE):
+        load_model("dima806/facial_emotions_image_detection")
+    assert time.monotonic() - start < 10
+
+
+def test_hub_probe_failure_without_offline_flag(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(model_mod, "_hub_probe", lambda timeout=3.0: False)
+    with pytest.raises(ModelLoadError, match=HUB_UNREACHABLE):
+        load_model("someone/some-model")
+
+
+def test_hub_model_already_in_the_cache_loads_offline(tiny_checkpoint, tmp_path, monkeypatch):
+    """A hub id resolves through the HF cache first, so a downloaded model works offline."""
+    calls = []
+
+    def cached_snapshot(repo_id, allow_patterns=None, local_files_only=False):
+        calls.append(local_files_only)
+        return str(tiny_checkpoint)
+
+    import huggingface_hub
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", cached_snapshot)
+    m = load_model("someone/cached-model", backend="eager")
+    assert m.name == "someone/cached-model" and calls == [True]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("file", "is a file"),
+    ("empty dir", "no config.json"),
+    ("no preprocessor", "preprocessor_config.json is missing"),
+    ("no weights", "no model.safetensors"),
+    ("bad json", "not valid JSON"),
+    ("not a classifier", "cannot load it as an image-classification model"),
+    ("nonsense name", "not a Hugging Face hub id"),
+])
+def test_bad_local_checkpoints(case, message, tiny_checkpoint, tmp_path):
+    target = tmp_path / "ckpt"
+    if case == "file":
+        target.write_text("x")
+    elif case == "empty dir":
+        target.mkdir()
+    elif case == "nonsense name":
+        target = "not a model ::"
+    else:
+        shutil.copytree(tiny_checkpoint, target)
+        if case == "no preprocessor":
+            (target / "preprocessor_config.json").unlink()
+        elif case == "no weights":
+            (target / "model.safetensors").unlink()
+        elif case == "bad json":
+            (target / "config.json").write_text("{not json")
+        elif case == "not a classifier":
+            cfg = json.loads((target / "config.json").read_text())
+            cfg["model_type"] = "no-such-architecture"
+            (target / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match=message):
+        load_model(str(target), backend="eager")
+
+
+def test_never_trusts_remote_code(tiny_checkpoint, tmp_path):
+    target = tmp_path / "remote"
+    shutil.copytree(tiny_checkpoint, target)
+    cfg = json.loads((target / "config.json").read_text())
+    cfg["auto_map"] = {"AutoModelForImageClassification": "evil.EvilModel"}
+    cfg["model_type"] = "evil-custom"
+    (target / "config.json").write_text(json.dumps(cfg))
+    (target / "evil.py").write_text("raise SystemExit('remote code ran')\n")
+    with pytest.raises(ModelLoadError):
+        load_model(str(target), backend="eager")

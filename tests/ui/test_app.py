@@ -1,0 +1,85 @@
+"""The home page and the shared loaders, through Streamlit's AppTest."""
+
+import pytest
+
+from emotion.types import Settings
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_home_page_without_bundled_model_explains_what_to_do(app_test, bundled):
+    bundled(None)
+    at = app_test("app.py").run()
+    assert not at.exception
+    assert "bundled emotion model is not installed" in texts(at.error)
+    assert "YuNet unavailable" in texts(at.warning)  # no network in tests, so auto fell back to Haar
+    assert at.title[0].value == "Emotion analytics"
+    links = [e for e in at.main if type(e).__name__ == "PageLink"]
+    assert links and "Image" in links[0].proto.label
+
+
+def test_home_page_shows_model_detector_and_backend(app_test, bundled, tiny_checkpoint, yunet_path, monkeypatch):
+    bundled(tiny_checkpoint)
+    monkeypatch.setenv("EMOTION_FACE_MODEL", str(yunet_path))
+    at = app_test("app.py").run()
+    assert not at.exception and not at.error and not at.warning
+    table = at.table[0].value
+    assert list(table["active"]) == ["bundled", "yunet", "eager"]
+    assert "happy" in table["details"][0] and table["details"][2]
+    sidebar = [w.label for w in at.sidebar.selectbox] + [w.label for w in at.sidebar.slider]
+    assert {"Emotion model", "Face detector", "Minimum face size (px)", "Detection threshold"} <= set(sidebar)
+
+
+def test_unreachable_hub_model_falls_back_to_bundled(app_test, bundled, tiny_checkpoint):
+    bundled(tiny_checkpoint)
+    at = app_test("app.py").run()
+    at.sidebar.selectbox(key="_w.emotion.model_choice").set_value("dima806/facial_emotions_image_detection").run()
+    assert not at.exception
+    assert "hub is unreachable" in texts(at.warning) and "Falling back to the bundled model" in texts(at.warning)
+    assert at.table[0].value["active"][0] == "bundled"
+
+
+def test_sidebar_choices_survive_a_page_switch(app_test, bundled, tiny_checkpoint):
+    bundled(tiny_checkpoint)
+    at = app_test("app.py").run()
+    at.sidebar.slider(key="_w.emotion.min_face").set_value(64).run()
+    at.sidebar.selectbox(key="_w.emotion.detector").set_value("haar").run()
+    at.switch_page("pages/1_Image.py").run()
+    assert not at.exception
+    assert at.sidebar.slider(key="_w.emotion.min_face").value == 64
+    assert at.sidebar.selectbox(key="_w.emotion.detector").value == "haar"
+
+
+@pytest.mark.parametrize("settings, level, phrase", [
+    (Settings(model="/no/such/dir", detector="haar"), "warning", "Falling back to the bundled model"),
+    (Settings(detector="yunet", face_model="/no/such.onnx"), "warning", "Using the Haar detector instead"),
+])
+def test_load_detector_fallbacks(settings, level, phrase, bundled, tiny_checkpoint):
+    from emotion.ui.loaders import load_detector
+
+    bundled(tiny_checkpoint)
+    loaded = load_detector(settings)
+    assert loaded.detector is not None
+    assert any(lv == level and phrase in msg for lv, msg in loaded.notes)
+
+
+def test_load_detector_without_any_model(bundled):
+    from emotion.ui.loaders import load_detector
+
+    bundled(None)
+    loaded = load_detector(Settings(model="/no/such/dir", detector="haar"))
+    assert loaded.detector is None
+    assert [lv for lv, _ in loaded.notes] == ["warning", "error"]
+
+
+def test_cached_loaders_share_one_model_across_threads(bundled, tiny_checkpoint):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emotion.ui.loaders import cached_model
+
+    bundled(tiny_checkpoint)
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: cached_model("bundled", "eager"), range(8)))
+    assert all(m is models[0] for m in models)
