@@ -1,0 +1,50 @@
+"""``python -m emotion train``: train the bundled emotion model (see emotion/training/)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(p):
+    p.add_argument("--fer2013", required=True, metavar="CSV", help="FER2013 Kaggle csv (emotion,pixels,Usage), .gz ok")
+    p.add_argument("--ferplus", metavar="CSV", help="FER+ votes (fer2013new.csv); without it FER2013 labels are used")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory: checkpoints, log.csv, checkpoint/")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--targets", choices=["soft", "majority"], default="soft",
+                   help="train on FER+ vote distributions (default) or one-hot majority labels")
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--side", type=int, default=80, help="model input side (48 px faces are upsampled)")
+    p.add_argument("--widths", default="48,96,192,320", help="ResNet stage widths")
+    p.add_argument("--depths", default="2,2,2,2", help="ResNet blocks per stage")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (slower; for CPUs without bf16)")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training rows (smoke runs)")
+    p.add_argument("--eval-limit", type=int, default=0, help="use only the first N PublicTest rows")
+    p.add_argument("--cache-dir", default=None, help="where parsed csv arrays are cached (default: user cache)")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/last.pt")
+
+
+def run(args) -> int:
+    from ..training.model_def import ArchConfig
+    from ..training.train import TrainConfig, train
+    from ..training.paths import default_cache_dir
+
+    arch = ArchConfig(side=args.side, widths=tuple(int(v) for v in args.widths.split(",")),
+                      depths=tuple(int(v) for v in args.depths.split(",")))
+    cfg = TrainConfig(fer2013=args.fer2013, ferplus=args.ferplus, out=args.out, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, targets=args.targets,
+                      label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads,
+                      bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
+                      cache_dir=args.cache_dir or str(default_cache_dir()), arch=arch)
+
+    def report(row):
+        print(f"epoch {row.epoch:3d}  loss {row.train_loss:.4f}  train {row.train_acc:.4f}  "
+              f"PublicTest {row.val_acc:.4f} (ema {row.val_acc_ema:.4f})  {row.seconds:.0f} s  "
+              f"{row.images_per_s:.0f} img/s", flush=True)
+
+    out = train(cfg, resume=args.resume, progress=report)
+    print(f"checkpoint written to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,136 @@
+"""Evaluate an emotion model on FER2013/FER+ splits or on a folder of labelled face images.
+
+The model is run through the same path as the product (``EmotionModel.predict``:
+its preprocessing and its runtime backend), so the numbers describe what users get.
+
+>>> from emotion.model import load_model                                     # doctest: +SKIP
+>>> r = evaluate_fer(load_model("bundled"), "fer2013.csv.gz", "fer2013new.csv")  # doctest: +SKIP
+>>> print(r.report.table())                                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import DataError, EmotionError
+from ..labels import CANONICAL, canonical_label
+from .data import FER2013_LABELS, SPLITS, build_faceset, load_fer2013, load_ferplus, load_lossy_rows
+from .metrics import Report, classification_report
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm"}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A report plus what was left out and why (labels the model cannot predict, unreadable files)."""
+
+    report: Report
+    source: str
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = self.report.to_dict()
+        d["source"] = self.source
+        d["skipped"] = dict(self.skipped)
+        return d
+
+
+def predict_faces(model, faces: list[np.ndarray], batch: int = 256,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Probabilities (N, len(model.labels)) for already-cropped faces (grey HxW or RGB HxWx3 uint8)."""
+    out = []
+    for i in range(0, len(faces), batch):
+        chunk = [f if f.ndim == 3 else np.repeat(f[:, :, None], 3, axis=2) for f in faces[i:i + batch]]
+        out.append(np.asarray(model.predict(chunk).probs, np.float32))
+        if progress:
+            progress(min(i + batch, len(faces)), len(faces))
+    return np.concatenate(out) if out else np.zeros((0, len(model.labels)), np.float32)
+
+
+def _score(probs: np.ndarray, model_labels: tuple[str, ...], truth: list[str], eval_labels: tuple[str, ...],
+           source: str) -> Evaluation:
+    """Argmax over the labels both sides share; faces whose true label the model lacks are skipped."""
+    shared = tuple(l for l in eval_labels if l in model_labels)
+    missing = [l for l in eval_labels if l not in model_labels]
+    cols = [model_labels.index(l) for l in shared]
+    keep = np.array([t in shared for t in truth], bool)
+    skipped = {}
+    for l in missing:
+        n = sum(1 for t in truth if t == l)
+        if n:
+            skipped[f"label '{l}' not predicted by the model"] = n
+            log.warning("%d faces labelled %r skipped: the model has no such class", n, l)
+    if not keep.any():
+        raise DataError(f"none of the true labels ({sorted(set(truth))}) is a class of the model ({model_labels})")
+    y_true = [shared.index(t) for t, k in zip(truth, keep) if k]
+    y_pred = probs[keep][:, cols].argmax(1)
+    return Evaluation(classification_report(y_true, y_pred, shared), source, skipped)
+
+
+def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest", labels: str = "ferplus",
+                 progress=None) -> Evaluation:
+    """Score ``model`` on a FER2013 split against FER+ majority labels or the original FER2013 labels.
+
+    ``labels="ferplus"`` uses the rows kept for training (majority is an emotion, pixels lossless);
+    ``labels="fer2013"`` uses every row of the split, as FER2013 papers do, and takes the argmax
+    over the seven FER2013 classes.
+    """
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if labels not in ("ferplus", "fer2013"):
+        raise DataError(f"labels must be 'ferplus' or 'fer2013', got {labels!r}")
+    if labels == "ferplus" and not ferplus_csv:
+        raise DataError("--labels ferplus needs --ferplus fer2013new.csv")
+    fer = load_fer2013(fer2013_csv)
+    if labels == "ferplus":
+        lossy = load_lossy_rows(Path(fer2013_csv).with_name("fer2013_rebuild_rows.csv.gz"), len(fer.labels))
+        ds = build_faceset(fer, load_ferplus(ferplus_csv), lossy).split(split)
+        truth = [CANONICAL[i] for i in ds.majority]
+        eval_labels = tuple(l for l in CANONICAL if l in truth)
+    else:
+        ds = build_faceset(fer, None, None).split(split)
+        truth = [CANONICAL[i] for i in ds.fer2013]
+        eval_labels = FER2013_LABELS
+    probs = predict_faces(model, list(ds.images), progress=progress)
+    return _score(probs, tuple(model.labels), truth, eval_labels, f"{split} ({labels} labels)")
+
+
+def evaluate_folder(model, folder, progress=None) -> Evaluation:
+    """Score ``model`` on ``folder/<label>/*.jpg`` where each sub-folder names an emotion (synonyms ok)."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError(f"{root} is not a directory; pass a folder whose sub-folders are emotion names")
+    faces, truth, skipped = [], [], {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        label = canonical_label(sub.name)
+        files = sorted(p for p in sub.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if label is None:
+            skipped[f"folder '{sub.name}' is not an emotion name"] = len(files)
+            log.warning("skipping folder %s: %r is not an emotion name", sub, sub.name)
+            continue
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    faces.append(np.asarray(im.convert("RGB")))
+                truth.append(label)
+            except (UnidentifiedImageError, OSError) as exc:
+                skipped["unreadable image"] = skipped.get("unreadable image", 0) + 1
+                log.warning("skipping %s: %s", f, exc)
+    if not faces:
+        raise DataError(f"no images found under {root}/<emotion>/; expected sub-folders like happy/, anger/")
+    probs = predict_faces(model, faces, progress=progress)
+    eval_labels = tuple(l for l in CANONICAL if l in truth)
+    ev = _score(probs, tuple(model.labels), truth, eval_labels, str(root))
+    return Evaluation(ev.report, ev.source, {**skipped, **ev.skipped})
+
+
+__all__ = ["Evaluation", "evaluate_fer", "evaluate_folder", "predict_faces", "EmotionError"]

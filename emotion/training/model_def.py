@@ -1,0 +1,73 @@
+"""The bundled model's architecture and its export to a plain Hugging Face checkpoint.
+
+A transformers ``ResNetForImageClassification`` (built-in, no custom code) sized
+for small greyscale faces. It is trained on one grey channel; on export the first
+convolution is spread over RGB with luminance weights (0.299, 0.587, 0.114), which
+is exactly "convert to grey, then run" because the normalisation is the same on
+every channel. The saved checkpoint therefore takes ordinary RGB images and
+loads with ``transformers.pipeline("image-classification", model=DIR)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..labels import CANONICAL
+
+LUMA = (0.299, 0.587, 0.114)
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    side: int = 80                                   # input side; 48 px faces are upsampled to it
+    widths: tuple[int, ...] = (48, 96, 192, 320)
+    depths: tuple[int, ...] = (2, 2, 2, 2)
+    labels: tuple[str, ...] = field(default=CANONICAL)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ArchConfig":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def build_model(arch: ArchConfig, num_channels: int = 1):
+    from transformers import ResNetConfig, ResNetForImageClassification
+
+    cfg = ResNetConfig(
+        num_channels=num_channels, embedding_size=arch.widths[0], hidden_sizes=list(arch.widths),
+        depths=list(arch.depths), layer_type="basic", hidden_act="relu", downsample_in_first_stage=False,
+        num_labels=len(arch.labels), id2label=dict(enumerate(arch.labels)),
+        label2id={l: i for i, l in enumerate(arch.labels)},
+    )
+    return ResNetForImageClassification(cfg)
+
+
+def export_checkpoint(model, arch: ArchConfig, out_dir: str | Path, extra: dict | None = None) -> Path:
+    """Save a grey-trained model as an RGB Hugging Face checkpoint with its preprocessor config."""
+    import torch
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rgb = build_model(arch, num_channels=3)
+    state = {k: v.detach().float().clone() for k, v in model.state_dict().items()}
+    key = "resnet.embedder.embedder.convolution.weight"
+    w = state[key]
+    if w.shape[1] == 1:
+        state[key] = torch.cat([w * c for c in LUMA], dim=1)
+    rgb.load_state_dict(state)
+    rgb.eval()
+    rgb.save_pretrained(out, safe_serialization=True)
+    pre = {
+        "image_processor_type": "ViTImageProcessor",
+        "do_resize": True, "size": {"height": arch.side, "width": arch.side}, "resample": 2,
+        "do_rescale": True, "rescale_factor": 1 / 255,
+        "do_normalize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+    }
+    (out / "preprocessor_config.json").write_text(json.dumps(pre, indent=2) + "\n")
+    if extra:
+        (out / "training_summary.json").write_text(json.dumps(extra, indent=2) + "\n")
+    return out

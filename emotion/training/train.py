@@ -1,0 +1,223 @@
+"""Training loop for the bundled model: CPU, bf16 autocast, channels_last, resumable.
+
+Every epoch writes ``last.pt`` (everything needed to resume), appends a row to
+``log.csv`` and, when PublicTest accuracy improves, ``best.pt``. Selection uses
+PublicTest only; PrivateTest is never looked at here.
+
+>>> cfg = TrainConfig(fer2013="fer2013.csv.gz", ferplus="fer2013new.csv", out="runs/x", epochs=2)  # doctest: +SKIP
+>>> train(cfg)                                                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import DataError, SettingsError
+from .augment import AugmentConfig, augment, to_model_input
+from .model_def import ArchConfig, build_model, export_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    fer2013: str
+    ferplus: str | None
+    out: str
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 0.1
+    weight_decay: float = 5e-4
+    warmup_epochs: float = 1.0
+    targets: str = "soft"          # "soft" = FER+ vote distribution, "majority" = one-hot majority
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.998
+    seed: int = 0
+    threads: int = 0               # 0 = torch default
+    bf16: bool = True
+    limit: int = 0                 # use only the first N training rows (tests, smoke runs)
+    eval_limit: int = 0
+    cache_dir: str | None = None
+    arch: ArchConfig = field(default_factory=ArchConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self):
+        if self.targets not in ("soft", "majority"):
+            raise SettingsError(f"targets must be 'soft' or 'majority', got {self.targets!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise SettingsError("epochs and batch size must be at least 1")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["arch"] = self.arch.to_dict()
+        d["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment).items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["arch"] = ArchConfig.from_dict(d["arch"])
+        d["augment"] = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d["augment"].items()})
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class EpochLog:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_acc: float
+    val_acc_ema: float
+    lr: float
+    seconds: float
+    images_per_s: float
+
+
+def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.ndarray:
+    import torch
+
+    model.eval()
+    outs = []
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for i in range(0, len(images_u8), batch):
+            x = to_model_input(torch.from_numpy(images_u8[i:i + batch]), side).contiguous(
+                memory_format=torch.channels_last)
+            outs.append(model(pixel_values=x).logits.float())
+    return torch.cat(outs).softmax(1).numpy()
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog], None] | None = None) -> Path:
+    """Train, checkpointing every epoch; return the exported Hugging Face checkpoint directory."""
+    import torch
+    import torch.nn.functional as F
+
+    from .data import load_faceset
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    last = out / "last.pt"
+    state = None
+    if resume:
+        if not last.exists():
+            raise DataError(f"--resume: no checkpoint at {last}; start without --resume")
+        state = torch.load(last, map_location="cpu", weights_only=False)
+        saved = TrainConfig.from_dict(state["config"])
+        # the schedule is the saved one; only a longer run and the thread count may change on resume
+        cfg = replace(saved, epochs=max(cfg.epochs, saved.epochs), threads=cfg.threads or saved.threads)
+        log.info("resuming from epoch %d of %d", state["epoch"], cfg.epochs)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+
+    ds = load_faceset(cfg.fer2013, cfg.ferplus, cache_dir=cfg.cache_dir)
+    tr, va = ds.split("Training"), ds.split("PublicTest")
+    n_train = len(tr) if not cfg.limit else min(cfg.limit, len(tr))
+    n_val = len(va) if not cfg.eval_limit else min(cfg.eval_limit, len(va))
+    if n_train == 0 or n_val == 0:
+        raise DataError("no Training or PublicTest rows after filtering; check the csv files")
+    tr_img = torch.from_numpy(tr.images[:n_train])
+    if cfg.targets == "soft":
+        tr_y = torch.from_numpy(tr.soft[:n_train])
+    else:
+        tr_y = F.one_hot(torch.from_numpy(tr.majority[:n_train]), len(cfg.arch.labels)).float()
+    va_img, va_y = va.images[:n_val], va.majority[:n_val]
+
+    model = build_model(cfg.arch, num_channels=1).to(memory_format=torch.channels_last)
+    ema = copy.deepcopy(model)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
+                           {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, momentum=0.9, nesterov=True)
+    steps_per_epoch = max(1, n_train // cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    warm = int(cfg.warmup_epochs * steps_per_epoch)
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return cfg.lr * (step + 1) / warm
+        return 0.5 * cfg.lr * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    start_epoch, best = 0, {"val_acc": -1.0, "epoch": -1, "which": "model"}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        start_epoch, best = state["epoch"], state["best"]
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+
+    logf = out / "log.csv"
+    if not logf.exists() or state is None:
+        with open(logf, "w", newline="") as fh:
+            csv.writer(fh).writerow(EpochLog.__dataclass_fields__.keys())
+
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        t0 = time.time()
+        perm = torch.randperm(n_train, generator=gen)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for i in range(steps_per_epoch):
+            step = epoch * steps_per_epoch + i
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            x = augment(tr_img[idx], cfg.arch.side, cfg.augment, gen).contiguous(memory_format=torch.channels_last)
+            y = tr_y[idx]
+            if cfg.label_smoothing:
+                y = y * (1 - cfg.label_smoothing) + cfg.label_smoothing / y.shape[1]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                logits = model(pixel_values=x).logits
+            loss = -(y * F.log_softmax(logits.float(), 1)).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                d = min(cfg.ema_decay, (1 + step) / (10 + step))
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.lerp_(pm, 1 - d)
+                for be, bm in zip(ema.buffers(), model.buffers()):
+                    be.copy_(bm)
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == y.argmax(1)).sum().item()
+            seen += len(idx)
+        train_s = time.time() - t0
+        acc = float((_predict(model, va_img, cfg.arch.side, cfg.bf16).argmax(1) == va_y).mean())
+        acc_ema = float((_predict(ema, va_img, cfg.arch.side, cfg.bf16).argmax(1) == va_y).mean())
+        row = EpochLog(epoch + 1, loss_sum / seen, correct / seen, acc, acc_ema, lr_at(step),
+                       time.time() - t0, seen / train_s)
+        with open(logf, "a", newline="") as fh:
+            csv.writer(fh).writerow([f"{v:.5g}" if isinstance(v, float) else v for v in asdict(row).values()])
+        which, score = ("ema", acc_ema) if acc_ema >= acc else ("model", acc)
+        if score > best["val_acc"]:
+            best = {"val_acc": score, "epoch": epoch + 1, "which": which}
+            torch.save({"model": (ema if which == "ema" else model).state_dict(), "best": best}, out / "best.pt")
+        torch.save({"config": cfg.to_dict(), "epoch": epoch + 1, "model": model.state_dict(),
+                    "ema": ema.state_dict(), "opt": opt.state_dict(), "best": best, "gen": gen.get_state(),
+                    "torch_rng": torch.get_rng_state()}, out / "last.tmp")
+        (out / "last.tmp").replace(last)
+        log.info("epoch %d/%d loss %.4f val %.4f ema %.4f (%.0f s)", epoch + 1, cfg.epochs, row.train_loss,
+                 acc, acc_ema, row.seconds)
+        if progress:
+            progress(row)
+
+    best_state = torch.load(out / "best.pt", map_location="cpu", weights_only=False)
+    final = build_model(cfg.arch, num_channels=1)
+    final.load_state_dict(best_state["model"])
+    summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],
+               "config": cfg.to_dict()}
+    return export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary)
