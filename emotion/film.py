@@ -1,0 +1,328 @@
+"""Scene-by-scene emotions of a film: :func:`analyze_video` -> :class:`VideoReport`.
+
+One decoding pass (see :mod:`emotion.film_pass`) finds the shots and samples
+about ``fps`` frames a second for faces; faces are scored in batches, linked
+into tracks within each shot, smoothed over time, and summed per scene
+(:mod:`emotion.timeline`). Results and checkpoints are cached on disk by
+(file content, model, detector, settings): the same request is answered from
+the cache, and an interrupted one resumes where it stopped.
+
+>>> from emotion.film import analyze_video, FilmSettings
+>>> report = analyze_video("trailer.mp4", film=FilmSettings(fps=4))      # doctest: +SKIP
+>>> report.scene_table()[["scene", "start_timecode", "dominant_emotion"]].head(2)  # doctest: +SKIP
+   scene start_timecode dominant_emotion
+0      1   00:00:00.000          neutral
+1      2   00:00:02.002              sad
+>>> open("scenes.csv", "w").write(report.scenes_csv())                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import AnalysisCancelled, SettingsError
+from .film_cache import FilmCache, PassState, cache_key, file_hash
+from .film_pass import FilmPass, Progress
+from .scenes import SCENE_DETECTORS, scenes_from_cuts
+from .timeline import Observations, Timeline, build_timeline, timecode
+from .types import Settings
+from .video import VideoInfo, open_video
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FilmSettings", "Progress", "VideoReport", "analyze_video", "default_cache_dir", "job_key", "saved_progress"]
+
+
+@dataclass(frozen=True)
+class FilmSettings:
+    """Choices specific to films, validated on construction.
+
+    ``fps``: frames sampled per second for faces (the cost driver).
+    ``scene_detector``: ``content`` (hard cuts) or ``adaptive`` (steadier on camera motion);
+    ``scene_threshold``: its threshold (None: PySceneDetect's default);
+    ``min_scene_len``: shortest shot in seconds.
+    ``smoothing``: Gaussian sigma in seconds over each face track (0: off);
+    ``track_iou``: box overlap that continues a track.
+    ``batch``: face crops per model call; ``threaded``: score faces while decoding goes on;
+    ``thumb_width``: key-frame thumbnail width; ``checkpoint_every``: seconds between checkpoints.
+
+    >>> FilmSettings(fps=0)
+    Traceback (most recent call last):
+    ...
+    emotion.errors.SettingsError: fps (samples per second) must be from 0.1 to 30, got 0
+    """
+
+    fps: float = 4.0
+    scene_detector: str = "content"
+    scene_threshold: float | None = None
+    min_scene_len: float = 0.5
+    smoothing: float = 0.5
+    track_iou: float = 0.3
+    batch: int = 32
+    threaded: bool = True
+    thumb_width: int = 320
+    checkpoint_every: float = 10.0
+
+    def __post_init__(self) -> None:
+        def number(name, lo, hi, what):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
+                raise SettingsError(f"{name} ({what}) must be from {lo:g} to {hi:g}, got {value!r}")
+            object.__setattr__(self, name, float(value))
+
+        number("fps", 0.1, 30, "samples per second")
+        if self.scene_detector not in SCENE_DETECTORS:
+            raise SettingsError(f"scene_detector must be one of {', '.join(SCENE_DETECTORS)}, "
+                                f"got {self.scene_detector!r}")
+        if self.scene_threshold is not None:
+            number("scene_threshold", 0.01, 255, "shot-change threshold")
+        number("min_scene_len", 0, 60, "seconds")
+        number("smoothing", 0, 10, "seconds")
+        number("track_iou", 0.01, 1, "box overlap")
+        number("checkpoint_every", 0.5, 3600, "seconds")
+        for name, lo, hi in (("batch", 1, 1024), ("thumb_width", 32, 1920)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise SettingsError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
+
+    def replace(self, **changes) -> FilmSettings:
+        return replace(self, **changes)
+
+    def result_fields(self) -> dict[str, Any]:
+        """The settings that change results (batching, threads and checkpoint timing do not)."""
+        d = asdict(self)
+        for name in ("batch", "threaded", "checkpoint_every"):
+            d.pop(name)
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class VideoReport:
+    """The result of :func:`analyze_video`: scenes, per-scene rows, per-frame faces, thumbnails.
+
+    ``complete`` is False when decoding stopped early (``stopped_at`` seconds,
+    reason in ``warnings``) or the analysis was cancelled (a partial report).
+    ``thumbnails[i]`` is the JPEG key frame of scene ``i + 1`` (``b""`` if the
+    scene had no sampled frame). ``from_cache`` says the result was loaded,
+    ``resumed_from`` where an interrupted analysis picked up (seconds).
+    """
+
+    source: str
+    info: VideoInfo
+    timeline: Timeline
+    thumbnails: tuple[bytes, ...]
+    model: str
+    detector: str
+    backend: str
+    settings: Settings
+    film: FilmSettings
+    complete: bool = True
+    stopped_at: float | None = None
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+    from_cache: bool = False
+    resumed_from: float | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.thumbnails) != len(self.timeline.scenes):
+            raise ValueError(f"VideoReport: {len(self.timeline.scenes)} scenes but {len(self.thumbnails)} thumbnails")
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def scenes(self):
+        return self.timeline.scenes
+
+    @property
+    def rows(self):
+        return self.timeline.rows
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.timeline.labels
+
+    def scene_table(self):
+        return self.timeline.scene_table()
+
+    def frame_table(self):
+        return self.timeline.frame_table()
+
+    def scenes_csv(self) -> str:
+        """The per-scene table as CSV text (the headline export)."""
+        return self.scene_table().to_csv(index=False)
+
+    def frames_csv(self) -> str:
+        """Every sampled frame and face as CSV text."""
+        return self.frame_table().to_csv(index=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: source, video, model, settings, status, whole-film and per-scene numbers."""
+        return {
+            "source": self.source, "video": self.info.to_dict(), "model": self.model, "detector": self.detector,
+            "backend": self.backend, "labels": list(self.labels),
+            "settings": {**asdict(self.settings), **self.film.result_fields()},
+            "complete": self.complete, "stopped_at": self.stopped_at,
+            "stopped_at_timecode": timecode(self.stopped_at) if self.stopped_at is not None else None,
+            "warnings": list(self.warnings), "elapsed_s": round(self.elapsed, 3),
+            "overall": self.timeline.overall(), "scenes": [r.to_dict() for r in self.rows],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def default_cache_dir() -> Path:
+    """Where film checkpoints live: ``<emotion cache>/film`` (``$EMOTION_CACHE_DIR`` moves it)."""
+    from .faces import cache_dir
+
+    return cache_dir() / "film"
+
+
+def _cancel_check(cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return lambda: bool(cancel())
+    raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
+
+
+def _identity(detector, settings: Settings, film: FilmSettings) -> dict[str, Any]:
+    model = detector.model
+    return {"model": getattr(model, "checkpoint", None) or model.name, "model_name": model.name,
+            "labels": list(model.labels), "backend": getattr(model, "backend", ""),
+            "face_detector": detector.face_detector.name, "margin": detector.margin,
+            "settings": asdict(settings), "film": film.result_fields()}
+
+
+def job_key(content_hash: str, detector, settings: Settings, film: FilmSettings) -> str:
+    """The cache key of an analysis: file content, model, face detector and every setting that matters."""
+    return cache_key(content_hash, _identity(detector, settings, film))
+
+
+def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tuple[str, float] | None:
+    """``("done", end)`` or ``("partial", seconds reached)`` for a cached analysis, else None."""
+    state = FilmCache(cache_dir or default_cache_dir()).load(key)
+    if state is None:
+        return None
+    return ("done", state.last_time) if state.done else ("partial", max(state.last_sample, 0.0))
+
+
+def _warnings(state: PassState, detector, cancelled: bool) -> list[str]:
+    out = []
+    if cancelled:
+        out.append(f"The analysis was stopped at {timecode(state.last_sample)}; this report covers the part "
+                   "before it. Run it again to resume.")
+    if state.done and not state.complete:
+        out.append(f"Decoding stopped at {timecode(state.stopped_at)}: {state.reason}. "
+                   "The report covers what could be read.")
+    if state.errors:
+        out.append(f"{state.errors} damaged packets were skipped; nearby frames may be missing.")
+    if state.sample_time and not state.face_sample:
+        out.append("No face was found in any sampled frame: scenes are listed with zero face coverage. "
+                   "Try the YuNet detector, a lower threshold or a smaller minimum face size.")
+    reason = getattr(detector.face_detector, "fallback_reason", None)
+    if reason:
+        out.append(reason)
+    return out
+
+
+def _report(source: str, info: VideoInfo, state: PassState, detector, settings: Settings, film: FilmSettings,
+            keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
+            cancelled=False) -> VideoReport:
+    step = 1.0 / info.fps if info.fps > 0 else 0.0
+    if state.done:
+        end_time, end_frame = state.last_time + step, state.frames
+    else:  # partial: up to the last sampled frame that has results
+        end_time = max(state.last_sample, 0.0) + (1.0 / film.fps)
+        end_frame = (state.sample_frame[-1] + 1) if state.sample_frame else 1
+    scenes = scenes_from_cuts(state.cuts, end_time, max(end_frame, 1), min_len=film.min_scene_len)
+    arrays = state.arrays()
+    obs = Observations(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
+                       arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"])
+    if keyframes is None:
+        from .keyframes import KeyFrames
+
+        keyframes = KeyFrames(horizon=0.0)
+        keyframes.restore(state.candidates, [c.time for c in state.cuts])
+    best = keyframes.best([s.start for s in scenes])
+    timeline = build_timeline(obs, scenes, {n: c.time for n, c in best.items()}, smoothing=film.smoothing,
+                              iou=film.track_iou)
+    thumbs = tuple(best[s.number].jpeg if s.number in best else b"" for s in scenes)
+    complete = state.done and state.complete
+    stopped = state.stopped_at if state.done else max(state.last_sample, 0.0)
+    return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=detector.model.name,
+                       detector=detector.face_detector.name, backend=getattr(detector.model, "backend", ""),
+                       settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
+                       warnings=tuple(_warnings(state, detector, cancelled)), elapsed=elapsed,
+                       from_cache=from_cache, resumed_from=resumed_from, key=key)
+
+
+def analyze_video(source, settings: Settings | None = None, film: FilmSettings | None = None, *,
+                  fps: float | None = None, progress: Callable[[Progress], None] | None = None, cancel=None,
+                  detector=None, cache: bool = True, cache_dir: str | os.PathLike | None = None,
+                  content_hash: str | None = None) -> VideoReport:
+    """Per-scene emotions of the faces in a video file.
+
+    ``settings`` picks model and face detector (default :class:`Settings`);
+    ``film`` the sampling and scene options, ``fps`` overrides its sampling
+    rate. ``progress(Progress)`` is called a few times a second; ``cancel`` (a
+    callable or ``threading.Event``) stops the analysis at the next sampled
+    frame with :class:`~emotion.errors.AnalysisCancelled`, whose ``partial``
+    is a :class:`VideoReport` of the part done. ``detector`` reuses an
+    :class:`~emotion.detector.EmotionDetector` (else one is built and kept
+    for ``settings``). With ``cache`` (paths only), checkpoints and results
+    go to ``cache_dir`` (default :func:`default_cache_dir`); ``content_hash``
+    skips re-hashing a file whose sha256 the caller already knows.
+
+    Raises :class:`~emotion.errors.UnreadableMedia` for a file with no
+    readable video; a file that breaks part-way gives a report with
+    ``complete=False`` and ``stopped_at``.
+
+    >>> report = analyze_video("trailer.mp4", fps=2)                # doctest: +SKIP
+    >>> len(report.scenes), report.rows[0].dominant_emotion          # doctest: +SKIP
+    (25, 'neutral')
+    """
+    settings = settings or Settings()
+    film = film or FilmSettings()
+    if fps is not None:
+        film = film.replace(fps=fps)
+    cancelled = _cancel_check(cancel)
+    started = time.monotonic()
+    with open_video(source) as video:
+        if detector is None:
+            from .detector import get_detector
+
+            detector = get_detector(settings)
+        info = video.info
+        name = video.name
+        store = key = None
+        if cache and isinstance(source, (str, os.PathLike)):
+            key = job_key(content_hash or file_hash(source), detector, settings, film)
+            store = FilmCache(cache_dir or default_cache_dir())
+        state = store.load(key) if store else None
+        if state is not None and state.labels != tuple(detector.model.labels):
+            state = None
+        if state is not None and state.done:
+            log.info("%s: loaded the finished analysis from %s", name, store.path(key))
+            return _report(name, info, state, detector, settings, film, None, 0.0, from_cache=True, key=key)
+        if state is None:
+            state = PassState(tuple(detector.model.labels), info.width, info.height)
+        run = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
+                       store=store, key=key)
+        try:
+            run.run()
+        except AnalysisCancelled as exc:
+            exc.partial = _report(name, info, state, detector, settings, film, run.keyframes,
+                                  time.monotonic() - started, resumed_from=run.resumed_from, key=key,
+                                  cancelled=True)
+            raise
+        return _report(name, info, state, detector, settings, film, run.keyframes, time.monotonic() - started,
+                       resumed_from=run.resumed_from, key=key)
