@@ -46,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..types import Settings
 
     hf_logging.disable_progress_bar()
-    detector = build_detector(Settings.from_args(args))
-    if detector.face_detector.fallback_reason:
-        print(f"note: {detector.face_detector.fallback_reason}", file=sys.stderr)
+    detector = build_detector(Settings.from_args(args))  # a YuNet -> Haar fallback is logged as a warning
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
     failed = 0

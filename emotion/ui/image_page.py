@@ -62,7 +62,7 @@ def probability_chart(face: FaceResult, title: str):
     labels = list(face.probabilities)
     values = [face.probabilities[lab] for lab in labels]
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=[emotion_hex(lab) for lab in labels],
-                           text=[f"{v:.0%}" for v in values], textposition="auto",
+                           text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"))
