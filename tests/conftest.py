@@ -61,6 +61,8 @@ def tiny_model(tiny_checkpoint):
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch, tmp_path):
     """No test reaches the network: the YuNet download fails, the HF hub is offline, caches are private."""
+    import huggingface_hub.constants
+
     import emotion.faces as faces
 
     def refuse(url, dest, timeout=0):
@@ -72,6 +74,8 @@ def _no_network(monkeypatch, tmp_path):
     monkeypatch.delenv("EMOTION_FACE_MODEL", raising=False)
     monkeypatch.delenv("EMOTION_MODEL", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # A developer's own Hugging Face cache must not change what the hub tests see.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
 
 
 @pytest.fixture
