@@ -251,6 +251,8 @@ class FilmPass:
                 now = time.monotonic()
                 if now >= next_report:
                     next_report = now + 0.25
+                    if self.cancelled():
+                        raise AnalysisCancelled(f"analysis cancelled at {t:.1f} s")
                     self._report(started, work_started, t)
                 if now >= next_save:
                     if next_save > started:

@@ -135,7 +135,17 @@ class KeyFrames:
         return sorted(cands, key=lambda c: c.time)
 
     def restore(self, candidates: list[Candidate], cuts: list[float]) -> None:
-        """Start from a checkpoint's candidates and cuts."""
+        """Start from a checkpoint's candidates and cuts.
+
+        Candidates within ``horizon`` of the newest stay unsettled, as they
+        were before the checkpoint: cuts found after resuming may still split them.
+        """
         self._cuts = sorted(cuts)
-        for cand in candidates:
-            self._offer(cand)
+        if not candidates:
+            return
+        self._now = max(self._now, max(c.time for c in candidates))
+        for cand in sorted(candidates, key=lambda c: c.time):
+            if cand.time < self._now - self.horizon:
+                self._offer(cand)
+            else:
+                self._recent.append(cand)
