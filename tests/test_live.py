@@ -118,8 +118,7 @@ def test_live_settings_are_frozen_and_replace_validates():
 @pytest.mark.parametrize("fmt", ["rgb24", "yuv420p", "bgr24"])
 def test_callback_returns_annotated_frame_after_analysis(fmt):
     det = FakeDetector()
-    session = LiveSession(LiveSettings(), det)
-    session._ensure_worker = lambda: None       # drive the analysis by hand with step()
+    session = LiveSession(LiveSettings(), det, autostart=False)
     first = session.callback(frame_with_square(50, 30, fmt=fmt))
     assert isinstance(first, av.VideoFrame) and (first.width, first.height) == (160, 120)
     assert session.latest is None               # nothing analysed yet: the frame passes through unchanged
@@ -138,8 +137,7 @@ def test_callback_returns_annotated_frame_after_analysis(fmt):
 
 
 def test_overlay_skips_a_result_of_another_frame_size():
-    session = LiveSession(LiveSettings(), FakeDetector())
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(), FakeDetector(), autostart=False)
     session.submit(frame_with_square(10, 10).to_ndarray(format="rgb24"))
     session.step()
     bigger = np.zeros((240, 320, 3), np.uint8)
@@ -155,8 +153,7 @@ def test_latest_frame_wins_and_latency_stays_bounded():
     """Ten frames arrive per analysis time: each round analyses the newest, latency stays one analysis time."""
     clock = FakeClock()
     det = FakeDetector(clock=clock, cost=0.050)
-    session = LiveSession(LiveSettings(), det, clock=clock, wall=clock)
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(), det, clock=clock, wall=clock, autostart=False)
     latencies = []
     for round_ in range(20):
         for i in range(10):                     # 10 ms apart: 100 fps camera against a 20 fps model
@@ -226,8 +223,7 @@ def test_analysis_thread_survives_errors_and_exits_when_idle(monkeypatch):
 
 def test_configure_swaps_settings_and_detector():
     a, b = FakeDetector(), FakeDetector(probs=dict(zip(LABELS, (0.1, 0.8, 0.1))))
-    session = LiveSession(LiveSettings(), a)
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(), a, autostart=False)
     session.configure(LiveSettings(show_score=False), b)
     session.submit(frame_with_square(0, 0).to_ndarray(format="rgb24"))
     rep = session.step()
@@ -250,8 +246,7 @@ def test_result_queue_keeps_the_newest(maxsize, n):
 
 
 def test_results_queue_is_bounded_by_settings():
-    session = LiveSession(LiveSettings(queue_size=3), FakeDetector())
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(queue_size=3), FakeDetector(), autostart=False)
     for i in range(5):
         session.submit(frame_with_square(i, 0).to_ndarray(format="rgb24"))
         session.step()
@@ -416,8 +411,8 @@ def test_recorder_stop_without_start_and_empty_recording():
 
 def test_board_pumps_reports_into_history_speed_and_recording():
     clock = FakeClock(2000.0)
-    session = LiveSession(LiveSettings(), FakeDetector(clock=clock, cost=0.02), clock=clock, wall=clock)
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(), FakeDetector(clock=clock, cost=0.02), clock=clock, wall=clock,
+                          autostart=False)
     board = LiveBoard(session.settings)
     board.start_recording(clock())
     for i in range(30):
@@ -496,8 +491,7 @@ def test_real_detector_through_the_callback(tiny_model, yunet_path, photo):
     h, w = rgb.shape[:2]
     rgb = np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2])     # yuv420p needs even sizes
     det = EmotionDetector(make_face_detector("yunet", str(yunet_path)), tiny_model)
-    session = LiveSession(LiveSettings(), det)
-    session._ensure_worker = lambda: None
+    session = LiveSession(LiveSettings(), det, autostart=False)
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
     session.callback(frame)
     rep = session.step()

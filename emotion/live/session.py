@@ -170,15 +170,17 @@ class LiveSession:
     :class:`~emotion.detector.EmotionDetector`, or a fake in tests). It is
     only ever called from the analysis thread. ``clock`` (monotonic seconds,
     for latency) and ``wall`` (epoch seconds, for timestamps) can be replaced
-    in tests.
+    in tests. With ``autostart=False`` no thread is started: the caller runs
+    the analysis itself with :meth:`step` (tests, benchmarks).
     """
 
     def __init__(self, settings: LiveSettings, detector, *, clock: Callable[[], float] = time.perf_counter,
-                 wall: Callable[[], float] = time.time):
+                 wall: Callable[[], float] = time.time, autostart: bool = True):
         if not isinstance(settings, LiveSettings):
             raise TypeError(f"settings: expected LiveSettings, got {type(settings).__name__}")
         self._config = (settings, detector)
         self._clock, self._wall = clock, wall
+        self._autostart = bool(autostart)
         self._slot = LatestSlot()
         self.results = ResultQueue(settings.queue_size)
         self._tracker = FaceTracker(settings.track_iou, settings.track_ttl_s)
@@ -231,7 +233,8 @@ class LiveSession:
             index = self._received
             self._received += 1
         self._slot.put(_Job(index, self._wall(), self._clock(), rgb))
-        self._ensure_worker()
+        if self._autostart:
+            self._ensure_worker()
 
     def overlay(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` with the latest analysed faces drawn on it (unchanged if none, or if the size changed)."""
