@@ -37,3 +37,18 @@ def sidebar_status(loaded: Loaded) -> None:
         st.sidebar.caption("No emotion model loaded")
     else:
         st.sidebar.caption(f"Active: {det.model.name} · {det.face_detector.name} · {det.model.backend}")
+
+
+def setup_page(title: str, icon: str) -> Loaded:
+    """The prologue every page shares: page config, sidebar settings, loaded detector, notes.
+
+    >>> loaded = setup_page("Image", "🖼️")      # doctest: +SKIP
+    """
+    from .loaders import load_detector
+    from .sidebar import sidebar_settings
+
+    st.set_page_config(page_title=f"{title} · Emotion analytics", page_icon=icon, layout="wide")
+    loaded = load_detector(sidebar_settings())
+    sidebar_status(loaded)
+    show_notes(loaded)
+    return loaded
