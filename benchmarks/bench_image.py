@@ -89,7 +89,7 @@ def main() -> int:
         row = [path.name, f"{rgb.shape[1]}x{rgb.shape[0]}"]
         counts, ms = [], []
         for name, det in detectors.items():
-            times, faces = timed(lambda d=det: d.detect(rgb), 3)
+            times, faces = timed(lambda d=det, im=rgb: d.detect(im), 3)
             counts.append(len(faces))
             ms.append(statistics.median(times))
             totals[name] += len(faces)

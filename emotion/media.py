@@ -70,7 +70,8 @@ def _read_source(source: Any) -> tuple[bytes, str]:
             source.seek(0)
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
-            raise UnreadableMedia(f"{name}: expected binary data, got {type(data).__name__}; open the file in 'rb' mode")
+            raise UnreadableMedia(f"{name}: expected binary data, got {type(data).__name__}; "
+                                  "open the file in 'rb' mode")
         return bytes(data), name
     raise UnreadableMedia(f"cannot read an image from a {type(source).__name__}; "
                           "pass a path, bytes, a PIL image or a numpy array")
@@ -110,7 +111,8 @@ def _to_rgb_array(im, name: str) -> np.ndarray:
         try:
             im = im.convert("RGB")
         except (ValueError, OSError) as exc:
-            raise UnreadableMedia(f"{name}: unsupported colour mode {mode} ({exc}); re-save the image as 8-bit RGB") from exc
+            raise UnreadableMedia(f"{name}: unsupported colour mode {mode} ({exc}); "
+                                  "re-save the image as 8-bit RGB") from exc
     return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
 
 

@@ -29,7 +29,8 @@ def _frozen_array(value: Any, dtype, name: str) -> np.ndarray:
     try:
         arr = np.array(value, dtype=dtype, copy=True)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected numbers convertible to {np.dtype(dtype).name}, got {type(value).__name__}") from exc
+        raise ValueError(f"{name}: expected numbers convertible to {np.dtype(dtype).name}, "
+                         f"got {type(value).__name__}") from exc
     arr.setflags(write=False)
     return arr
 

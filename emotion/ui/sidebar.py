@@ -18,7 +18,8 @@ from emotion.types import DETECTORS, Settings
 
 PRESET_MODELS = ("bundled", "dima806/facial_emotions_image_detection")
 OTHER = "other: a checkpoint folder or hub id"
-_DETECTOR_HELP = {"auto": "auto (YuNet if available)", "yunet": "YuNet (CNN, best)", "haar": "Haar (classic, frontal only)"}
+_DETECTOR_HELP = {"auto": "auto (YuNet if available)", "yunet": "YuNet (CNN, best)",
+                  "haar": "Haar (classic, frontal only)"}
 
 
 def _keep(name: str) -> None:
