@@ -1,0 +1,349 @@
+"""Backends, selection and the agreement guard of emotion.runtime, on a tiny real checkpoint."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from emotion import runtime as rt  # noqa: E402
+from emotion import runtime_onnx  # noqa: E402
+from emotion.errors import BackendUnavailable  # noqa: E402
+
+IPEX = "intel_extension_for_pytorch"
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    """A tiny ResNet image classifier saved with save_pretrained, as a real checkpoint would be."""
+    torch.manual_seed(0)
+    config = transformers.ResNetConfig(num_channels=3, embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
+                                       layer_type="basic", num_labels=4)
+    model = transformers.ResNetForImageClassification(config).eval()
+    with torch.no_grad():  # decisive logits, so that agreement is about the backend, not about ties
+        model.classifier[1].weight.mul_(20.0)
+    path = tmp_path_factory.mktemp("tiny-resnet")
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture()
+def model(tiny_dir):
+    return transformers.AutoModelForImageClassification.from_pretrained(str(tiny_dir)).eval()
+
+
+@pytest.fixture()
+def example():
+    return np.random.default_rng(1).standard_normal((16, 3, 32, 32)).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """Each test gets its own cache dir, a short auto race, and no real IPEX."""
+    monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(rt, "AUTO_TIME_BUDGET_S", 0.05)
+    monkeypatch.setitem(sys.modules, IPEX, None)  # None in sys.modules: the import raises ImportError
+
+
+def eager_logits(model, x):
+    with torch.inference_mode():
+        return model(pixel_values=torch.from_numpy(x)).logits.numpy()
+
+
+# ---------------------------------------------------------------- what is available
+
+
+def test_eager_is_always_available_and_every_backend_has_a_reason():
+    found = rt.available_backends()
+    assert set(found) == {"eager", "bf16", "ipex", "onnx-int8"}
+    assert found["eager"][0] is True
+    assert all(isinstance(ok, bool) and reason for ok, reason in found.values())
+
+
+@pytest.mark.parametrize("flags, capability, expected", [
+    ("fpu avx512f amx_bf16 amx_tile", "AVX512", True),
+    ("fpu avx512f avx512_bf16", "AVX512", True),
+    ("fpu avx2 fma", "AVX2", False),
+    ("", "AVX512", False),
+])
+def test_bf16_support_follows_cpu_flags(monkeypatch, tmp_path, flags, capability, expected):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\n")
+    monkeypatch.setattr(rt, "cpu_flags", lambda path=str(cpuinfo): frozenset(flags.split()))
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    ok, reason = rt.bf16_support()
+    assert ok is expected
+    assert reason
+
+
+def test_cpu_flags_reads_the_flags_line(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu avx512_bf16 amx_bf16\n")
+    assert rt.cpu_flags(str(cpuinfo)) == {"fpu", "avx512_bf16", "amx_bf16"}
+    assert rt.cpu_flags(str(tmp_path / "missing")) == frozenset()
+
+
+def test_bf16_requested_on_a_cpu_without_it_says_why(monkeypatch, model, example):
+    monkeypatch.setattr(rt, "bf16_support", lambda: (False, "CPU lacks AMX and AVX-512 bf16"))
+    with pytest.raises(BackendUnavailable, match="lacks AMX"):
+        rt.build_runner(model, example, "bf16")
+    runner = rt.build_runner(model, example, "auto")
+    assert runner.name != "bf16"
+    assert "bf16 unavailable" in runner.reason
+
+
+# ---------------------------------------------------------------- IPEX: absent, broken, present
+
+
+class _BrokenImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds intel_extension_for_pytorch, then fails inside it the way IPEX 2.8 does with torch 2.13."""
+
+    def find_spec(self, name, path=None, target=None):
+        return importlib.machinery.ModuleSpec(name, self) if name == IPEX else None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        raise AttributeError("module 'torch._C' has no attribute '_jit_set_texpr_fuser_enabled'")
+
+
+def _fake_ipex(version: str, calls: list):
+    module = types.ModuleType(IPEX)
+    module.__version__ = version
+
+    def optimize(model, dtype=None, inplace=False):
+        calls.append(dtype)
+        return model
+
+    module.optimize = optimize
+    return module
+
+
+def _torch_major_minor() -> str:
+    return ".".join(torch.__version__.split("+")[0].split(".")[:2])
+
+
+def test_ipex_absent(model, example):
+    ok, reason = rt.available_backends()["ipex"]
+    assert not ok and "not installed" in reason
+    with pytest.raises(BackendUnavailable, match="not installed"):
+        rt.build_runner(model, example, "ipex")
+
+
+def test_ipex_present_but_broken_keeps_the_import_error(monkeypatch, model, example):
+    monkeypatch.delitem(sys.modules, IPEX)
+    monkeypatch.setattr(sys, "meta_path", [_BrokenImport(), *sys.meta_path])
+    ok, reason = rt.available_backends()["ipex"]
+    assert not ok
+    assert "AttributeError" in reason and "_jit_set_texpr_fuser_enabled" in reason
+    runner = rt.build_runner(model, example, "auto")
+    assert runner.name != "ipex"
+    assert "AttributeError" in runner.reason
+
+
+def test_ipex_built_for_another_torch_is_unavailable(monkeypatch, model, example):
+    monkeypatch.setitem(sys.modules, IPEX, _fake_ipex("1.9.0", []))
+    ok, reason = rt.available_backends()["ipex"]
+    assert not ok and "built for torch 1.9" in reason
+
+
+def test_ipex_present_is_used_and_checked(monkeypatch, model, example):
+    calls: list = []
+    monkeypatch.setitem(sys.modules, IPEX, _fake_ipex(_torch_major_minor() + ".0+cpu", calls))
+    assert rt.available_backends()["ipex"][0]
+    runner = rt.build_runner(model, example, "ipex")
+    assert runner.name == "ipex" and calls, "ipex.optimize was not called"
+    assert runner.agreement.ok
+    assert rt.compare(eager_logits(model, example), runner(example)).ok
+    auto = rt.build_runner(model, example, "auto")
+    assert "ipex" in {t.backend for t in auto.trials if t.seconds is not None}
+
+
+# ---------------------------------------------------------------- the agreement guard
+
+
+@pytest.mark.parametrize("reference, candidate, ok", [
+    ([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]], [[3.01, 0.0, 0.0], [0.0, 2.99, 0.0]], True),     # rounding noise
+    ([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]], [[0.0, 3.0, 0.0], [0.0, 3.0, 0.0]], False),     # a decisive flip
+    ([[1.0, 0.99, 0.0]], [[0.99, 1.0, 0.0]], True),                                      # flip within a tie
+    ([[2.0, 1.0, 0.0]], [[2.0, 1.5, 0.0]], False),                                       # same class, |Δp| > 0.05
+    ([[2.0, 1.0, 0.0]], [[np.nan, 1.0, 0.0]], False),                                    # NaN
+])
+def test_compare(reference, candidate, ok):
+    assert rt.compare(np.array(reference), np.array(candidate)).ok is ok
+
+
+def test_compare_rejects_the_wrong_shape():
+    with pytest.raises(BackendUnavailable, match="shape"):
+        rt.compare(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
+class _Broken:
+    """A deliberately broken backend: right shape, wrong answers (classes rotated)."""
+
+    name = "bf16"
+    reason = "broken on purpose"
+    agreement = None
+    trials = ()
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        return np.roll(eager_logits(self.model, x), 1, axis=1)
+
+
+@pytest.fixture()
+def broken_bf16(monkeypatch):
+    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Broken(model))
+
+
+def test_a_broken_backend_is_rejected_when_asked_for(broken_bf16, model, example):
+    with pytest.raises(BackendUnavailable, match="rejected.*agrees with fp32 on 0%"):
+        rt.build_runner(model, example, "bf16")
+
+
+def test_a_broken_backend_is_skipped_by_auto(broken_bf16, monkeypatch, model, example, caplog):
+    monkeypatch.setattr(rt, "_race", lambda runners, x, **kw: {n: (0.0 if n == "bf16" else 1.0) for n in runners})
+    runner = rt.build_runner(model, example, "auto")
+    assert runner.name != "bf16"
+    assert "bf16: rejected" in runner.reason
+    assert "bf16: rejected" in caplog.text
+    assert rt.compare(eager_logits(model, example), runner(example)).top1 == 1.0
+
+
+def test_the_guard_can_be_skipped_for_measuring(broken_bf16, model, example):
+    runner = rt.build_runner(model, example, "bf16", check=False)
+    assert runner.name == "bf16" and not runner.agreement.ok
+
+
+class _Crashing:
+    name, reason, agreement, trials = "bf16", "crashes on purpose", None, ()
+
+    def __call__(self, x):
+        raise RuntimeError("oneDNN: unsupported")
+
+
+def test_a_backend_that_crashes_is_rejected(monkeypatch, model, example):
+    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Crashing())
+    with pytest.raises(BackendUnavailable, match="failed on the example batch.*oneDNN"):
+        rt.build_runner(model, example, "bf16")
+
+
+# ---------------------------------------------------------------- auto
+
+
+class _Same:
+    """A correct stand-in backend (fp32 underneath) so that the race decides alone."""
+
+    agreement = None
+    trials = ()
+
+    def __init__(self, name, model):
+        self.name, self.reason, self.model = name, f"{name} stand-in", model
+
+    def __call__(self, x):
+        return eager_logits(self.model, x)
+
+
+@pytest.mark.parametrize("times, winner", [
+    ({"eager": 3.0, "bf16": 1.0}, "bf16"),
+    ({"eager": 1.0, "bf16": 2.0}, "eager"),
+])
+def test_auto_picks_the_fastest(monkeypatch, model, example, times, winner):
+    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, e, k: _Same("bf16", m))
+    monkeypatch.setattr(rt, "_race", lambda runners, x, **kw: {n: times[n] for n in runners})
+    runner = rt.build_runner(model, example, "auto")  # no cache key: onnx-int8 is not tried
+    assert runner.name == winner
+    assert runner.reason.startswith(f"auto: {winner} is the fastest")
+    assert "onnx-int8 skipped (no cache key" in runner.reason
+    assert {t.backend: t.seconds for t in runner.trials if t.seconds is not None} == times
+
+
+def test_auto_for_real_returns_a_correct_runner(model, example):
+    runner = rt.build_runner(model, example, "auto", cache_key="tiny")
+    assert runner.name in {"eager", "bf16", "onnx-int8"}
+    assert runner.reason.startswith("auto:")
+    assert rt.compare(eager_logits(model, example), runner(example)).ok
+
+
+@pytest.mark.parametrize("backend", ["fast", "", "EAGER"])
+def test_unknown_backend(model, example, backend):
+    with pytest.raises(BackendUnavailable, match="unknown backend"):
+        rt.build_runner(model, example, backend)
+
+
+def test_no_example_needs_an_image_size(model):
+    assert rt.build_runner(model, None, "eager").name == "eager"
+    with pytest.raises(BackendUnavailable, match="image_size"):
+        rt.build_runner(model, None, "onnx-int8")
+
+
+def test_example_must_be_nchw(model):
+    with pytest.raises(BackendUnavailable, match=r"\(N, C, H, W\)"):
+        rt.build_runner(model, np.zeros((3, 32, 32), np.float32), "bf16")
+
+
+# ---------------------------------------------------------------- ONNX int8
+
+
+def test_onnx_int8_round_trip_is_cached(monkeypatch, model, example, tmp_path):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    runner = rt.build_runner(model, example, "onnx-int8", cache_key="tiny-ckpt")
+    assert runner.name == "onnx-int8" and runner.agreement.ok
+    assert runner.path.parent == tmp_path / "cache" / "onnx" and runner.path.is_file()
+    assert runner.quantization == "static"  # a ResNet is convolutions
+    batch = np.random.default_rng(2).standard_normal((5, 3, 32, 32)).astype(np.float32)  # another batch size
+    out = runner(batch)
+    assert out.shape == (5, 4) and out.dtype == np.float32
+    assert rt.compare(eager_logits(model, batch), out).ok
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again despite the cache")
+
+    monkeypatch.setattr(runtime_onnx, "export_onnx", no_export)
+    again = rt.build_runner(model, example, "onnx-int8", cache_key="tiny-ckpt")
+    assert "cached file" in again.reason
+    np.testing.assert_allclose(again(batch), out, rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_without_cache_key_leaves_no_file(model, example, tmp_path):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    runner = rt.build_runner(model, example, "onnx-int8")
+    assert "not cached" in runner.reason
+    assert not (tmp_path / "cache" / "onnx").exists()
+    assert runner(example).shape == (16, 4)
+
+
+def test_a_damaged_cache_file_is_rebuilt(model, example, tmp_path):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    first = rt.build_runner(model, example, "onnx-int8", cache_key="k")
+    first.path.write_bytes(b"not an onnx file")
+    again = rt.build_runner(model, example, "onnx-int8", cache_key="k")
+    assert "exported once" in again.reason and again.agreement.ok
+
+
+def test_export_failure_falls_back(monkeypatch, model, example):
+    def fail(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(torch.onnx, "export", fail)
+    with pytest.raises(BackendUnavailable, match="ONNX export failed.*unsupported operator"):
+        rt.build_runner(model, example, "onnx-int8", cache_key="k")
+    runner = rt.build_runner(model, example, "auto", cache_key="k")
+    assert runner.name != "onnx-int8"
+    assert "ONNX export failed" in runner.reason
