@@ -115,6 +115,7 @@ def test_streaming_shows_face_emotion_speed_and_chart(streamer, photo):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     labels = session_of(at).latest.result.labels
+    assert session_of(at).detector.face_detector.max_side == session_of(at).settings.detect_side == 320
     shown = texts(at)
     assert any(f"Face 1: {lab}" in shown for lab in labels), shown
     metrics = {m.label: m.value for m in at.metric}

@@ -13,12 +13,13 @@ from datetime import datetime
 
 import streamlit as st
 
-from emotion.errors import SettingsError
+from emotion.detector import EmotionDetector
+from emotion.errors import ModelLoadError, SettingsError
 from emotion.live import LiveBoard, LiveSession, LiveSettings, RtcConfig, rtc_configuration
 from emotion.live.charts import rolling_figure, summary_figure, timeline_figure
 from emotion.types import Settings
 
-from .loaders import Loaded
+from .loaders import Loaded, cached_face_detector
 
 #: Seconds between refreshes of the live panel while streaming.
 REFRESH_S = 0.5
@@ -31,6 +32,19 @@ _SESSION, _BOARD = "webcam.session", "webcam.board"
 def live_settings(analysis: Settings, smoothing_s: float, show_score: bool) -> LiveSettings:
     """The frozen settings the frame callback will read."""
     return LiveSettings(analysis=analysis, smoothing_s=float(smoothing_s), show_score=bool(show_score))
+
+
+def live_detector(loaded: Loaded, settings: LiveSettings) -> EmotionDetector:
+    """The page's model with a face detector that searches a smaller copy of each frame (``detect_side``).
+
+    Loaded once per process like the others; falls back to the page's own
+    detector if that face detector cannot be built.
+    """
+    try:
+        face = cached_face_detector(settings.detection_settings())
+    except (ModelLoadError, SettingsError):
+        return loaded.detector
+    return EmotionDetector(face, loaded.detector.model, margin=loaded.settings.margin)
 
 
 def session_state(settings: LiveSettings, detector) -> tuple[LiveSession, LiveBoard]:
@@ -136,7 +150,7 @@ def render(loaded: Loaded) -> None:
                               help="time constant of the moving average per face; 0 shows raw per-frame scores")
         show_score = st.checkbox("Show the probability on the video", True, key="webcam.show_score")
     settings = live_settings(loaded.settings, smoothing, show_score)
-    session, board = session_state(settings, loaded.detector)
+    session, board = session_state(settings, live_detector(loaded, settings))
     rtc, rtc_problem = read_rtc()
     if rtc_problem:
         st.warning(rtc_problem)
