@@ -9,7 +9,8 @@ def add_arguments(p):
     p.add_argument("--fer2013", required=True, metavar="CSV", help="FER2013 Kaggle csv (emotion,pixels,Usage), .gz ok")
     p.add_argument("--ferplus", metavar="CSV", help="FER+ votes (fer2013new.csv); without it FER2013 labels are used")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory: checkpoints, log.csv, checkpoint/")
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs (default 40; with --resume: the saved run's, or a new length)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--targets", choices=["soft", "majority"], default="soft",
@@ -34,7 +35,7 @@ def run(args) -> int:
 
     arch = ArchConfig(side=args.side, widths=tuple(int(v) for v in args.widths.split(",")),
                       depths=tuple(int(v) for v in args.depths.split(",")))
-    cfg = TrainConfig(fer2013=args.fer2013, ferplus=args.ferplus, out=args.out, epochs=args.epochs,
+    cfg = TrainConfig(fer2013=args.fer2013, ferplus=args.ferplus, out=args.out, epochs=args.epochs or 40,
                       batch_size=args.batch_size, lr=args.lr, targets=args.targets,
                       label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads,
                       bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
@@ -45,6 +46,6 @@ def run(args) -> int:
               f"PublicTest {row.val_acc:.4f} (ema {row.val_acc_ema:.4f})  {row.seconds:.0f} s  "
               f"{row.images_per_s:.0f} img/s", flush=True)
 
-    out = train(cfg, resume=args.resume, progress=report)
+    out = train(cfg, resume=args.resume, progress=report, resume_epochs=args.epochs)
     print(f"checkpoint written to {out}", file=sys.stderr)
     return 0

@@ -96,8 +96,13 @@ def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.nd
     return torch.cat(outs).softmax(1).numpy()
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog], None] | None = None) -> Path:
-    """Train, checkpointing every epoch; return the exported Hugging Face checkpoint directory."""
+def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog], None] | None = None,
+          resume_epochs: int | None = None) -> Path:
+    """Train, checkpointing every epoch; return the exported Hugging Face checkpoint directory.
+
+    With ``resume`` the run in ``cfg.out`` continues with its saved settings; ``resume_epochs``
+    (if given) changes its length, and the cosine schedule is re-stretched from the current step.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -112,8 +117,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
             raise DataError(f"--resume: no checkpoint at {last}; start without --resume")
         state = torch.load(last, map_location="cpu", weights_only=False)
         saved = TrainConfig.from_dict(state["config"])
-        # the schedule is the saved one; only a longer run and the thread count may change on resume
-        cfg = replace(saved, epochs=max(cfg.epochs, saved.epochs), threads=cfg.threads or saved.threads)
+        # Everything comes from the saved run except the length and the thread count: a run can be
+        # lengthened or shortened (the cosine schedule is re-stretched from the current step).
+        epochs = resume_epochs or saved.epochs
+        if epochs <= state["epoch"]:
+            raise SettingsError(f"--resume: the run already has {state['epoch']} epochs; ask for more than that")
+        cfg = replace(saved, epochs=epochs, threads=cfg.threads or saved.threads)
         log.info("resuming from epoch %d of %d", state["epoch"], cfg.epochs)
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
 

@@ -56,3 +56,8 @@ def fer_files(tmp_path):
 @pytest.fixture
 def make_fer_files():
     return write_fer_files
+
+
+@pytest.fixture(scope="module")
+def make_fer_files_module():
+    return write_fer_files

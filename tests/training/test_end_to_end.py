@@ -1,0 +1,141 @@
+"""A tiny but real training run: train, export, reload with transformers.pipeline, evaluate."""
+
+import json
+
+import numpy as np
+import pytest
+
+from emotion.cli import main as cli_main
+from emotion.errors import SettingsError
+from emotion.labels import CANONICAL
+from emotion.training.model_def import ArchConfig
+from emotion.training.train import TrainConfig, train
+
+TINY = ArchConfig(side=32, widths=(8, 16, 16, 16), depths=(1, 1, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, make_fer_files_module):
+    tmp = tmp_path_factory.mktemp("train")
+    fer, plus, _ = make_fer_files_module(tmp)
+    cfg = TrainConfig(fer2013=str(fer), ferplus=str(plus), out=str(tmp / "run"), epochs=2, batch_size=16,
+                      lr=0.05, threads=1, arch=TINY, cache_dir=str(tmp / "cache"))
+    rows = []
+    ckpt = train(cfg, progress=rows.append)
+    return cfg, ckpt, rows, fer, plus
+
+
+def test_training_logs_and_checkpoints(trained):
+    cfg, ckpt, rows, _, _ = trained
+    assert [r.epoch for r in rows] == [1, 2]
+    assert all(np.isfinite(r.train_loss) for r in rows)
+    run = ckpt.parent
+    log = (run / "log.csv").read_text().splitlines()
+    assert log[0].startswith("epoch,train_loss") and len(log) == 3
+    for f in ("last.pt", "best.pt", "config.json"):
+        assert (run / f).exists()
+    cfgjson = json.loads((ckpt / "config.json").read_text())
+    assert cfgjson["num_channels"] == 3
+    assert [cfgjson["id2label"][str(i)] for i in range(8)] == list(CANONICAL)
+
+
+def test_resume_extends_the_run(trained, tmp_path):
+    import shutil
+
+    cfg, ckpt, _, _, _ = trained
+    run = tmp_path / "run"
+    shutil.copytree(ckpt.parent, run)
+    rows = []
+    from dataclasses import replace
+
+    train(replace(cfg, out=str(run)), resume=True, progress=rows.append, resume_epochs=3)
+    assert [r.epoch for r in rows] == [3]
+    assert len((run / "log.csv").read_text().splitlines()) == 4
+    with pytest.raises(SettingsError, match="already has 3 epochs"):
+        train(replace(cfg, out=str(run)), resume=True, resume_epochs=2)
+
+
+def test_checkpoint_loads_in_plain_pipeline(trained):
+    from PIL import Image
+    from transformers import pipeline
+
+    _, ckpt, _, _, _ = trained
+    clf = pipeline("image-classification", model=str(ckpt))
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (60, 50, 3), dtype=np.uint8))
+    out = clf(img, top_k=8)
+    assert {o["label"] for o in out} == set(CANONICAL)
+    assert sum(o["score"] for o in out) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_rgb_export_equals_grey_model(trained):
+    """The exported RGB model on a grey image equals the trained grey model on the same image."""
+    import torch
+    from transformers import AutoModelForImageClassification
+
+    from emotion.training.model_def import build_model
+
+    _, ckpt, _, _, _ = trained
+    rgb = AutoModelForImageClassification.from_pretrained(ckpt).eval()
+    grey = build_model(TINY, num_channels=1)
+    state = torch.load(ckpt.parent / "best.pt", weights_only=False)["model"]
+    grey.load_state_dict(state)
+    grey.eval()
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        a = rgb(pixel_values=x.repeat(1, 3, 1, 1)).logits
+        b = grey(pixel_values=x).logits
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_evaluate_command_json(trained, tmp_path, capsys):
+    _, ckpt, _, fer, plus = trained
+    html = tmp_path / "cm.html"
+    code = cli_main(["evaluate", "--model", str(ckpt), "--backend", "eager", "--fer2013", str(fer), "--ferplus",
+                     str(plus), "--split", "PrivateTest", "--json", "--html", str(html)])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out) >= {"accuracy", "macro_f1", "n", "per_class"}
+    assert out["n"] == 16 and 0 <= out["accuracy"] <= 1
+    assert html.exists() and "plotly" in html.read_text()[:5000].lower()
+
+
+def test_evaluate_fer2013_labels_use_seven_classes(trained):
+    from emotion.model import load_model
+    from emotion.training.evaluate import evaluate_fer
+
+    _, ckpt, _, fer, plus = trained
+    ev = evaluate_fer(load_model(str(ckpt), backend="eager"), fer, plus, split="PublicTest", labels="fer2013")
+    assert ev.report.labels == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    assert ev.report.n == 16
+
+
+def test_evaluate_folder_reports_skipped_labels(trained, tmp_path, capsys):
+    from PIL import Image
+
+    _, ckpt, _, _, _ = trained
+    rng = np.random.default_rng(1)
+    for name in ("Happiness", "anger", "bored"):
+        d = tmp_path / "faces" / name
+        d.mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(d / f"{i}.png")
+    (tmp_path / "faces" / "anger" / "broken.jpg").write_bytes(b"not an image")
+    code = cli_main(["evaluate", "--model", str(ckpt), "--backend", "eager", "--folder", str(tmp_path / "faces"),
+                     "--json", "--no-html"])
+    assert code == 0
+    cap = capsys.readouterr()
+    out = json.loads(cap.out.strip().splitlines()[-1])
+    assert out["n"] == 6
+    assert set(out["per_class"]) == {"angry", "happy"}
+    assert "bored" in cap.err and "unreadable" in cap.err
+
+
+def test_evaluate_folder_label_model_lacks(tmp_path):
+    """A 7-class model asked about 'contempt' faces reports and skips them instead of mapping them."""
+    from emotion.training.evaluate import _score
+
+    labels7 = CANONICAL[:7]
+    probs = np.eye(7, dtype=np.float32)[[3, 3, 0]]
+    ev = _score(probs, labels7, ["happy", "contempt", "angry"], ("angry", "happy", "contempt"), "x")
+    assert ev.report.n == 2 and ev.report.accuracy == 1.0
+    assert ev.skipped == {"label 'contempt' not predicted by the model": 1}
