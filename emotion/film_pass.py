@@ -20,8 +20,8 @@ import math
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -78,6 +78,26 @@ class _Result:
     thumb: np.ndarray
 
 
+def scaled_face_detector(face, scale: float):
+    """The face detector to run on frames shrunk by ``scale``: same kind, minimum face size scaled too.
+
+    Films are sampled at a reduced size (:attr:`FilmSettings.detect_side`), so
+    the user's minimum face size, given in the video's pixels, is converted to
+    the smaller frame. Detectors of other kinds (test fakes, plug-ins) are used
+    as they are.
+    """
+    from .faces import HaarDetector, YuNetDetector
+
+    if scale >= 1.0:
+        return face
+    min_face = max(1, round(face.min_face * scale)) if hasattr(face, "min_face") else None
+    if type(face) is YuNetDetector:
+        return YuNetDetector(face.model_path, min_face, face.threshold, face.max_side)
+    if type(face) is HaarDetector:
+        return HaarDetector(min_face, face.threshold, face.max_side, fallback_reason=face.fallback_reason)
+    return face
+
+
 class FaceWorker:
     """Finds and scores faces of sampled frames, batching crops of several frames per model call.
 
@@ -86,8 +106,9 @@ class FaceWorker:
     """
 
     def __init__(self, detector, width: int, height: int, batch: int = 32, thumb_width: int = 320,
-                 threaded: bool = True, queue_size: int = 4):
+                 threaded: bool = True, queue_size: int = 4, scale: float = 1.0):
         self.detector = detector
+        self.face_detector = scaled_face_detector(detector.face_detector, scale)
         self.width, self.height = width, height
         self.batch = max(1, int(batch))
         self.thumb_width = thumb_width
@@ -152,16 +173,16 @@ class FaceWorker:
                     self._flush()
             if not self._abort.is_set():
                 self._flush()
-        except BaseException as exc:  # handed to the main thread, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
             self.error = exc
 
     def _process(self, job: _Job) -> None:
         rgb = job.rgb
-        faces = self.detector.face_detector.detect(rgb)
+        faces = self.face_detector.detect(rgb)
         crops = crop_faces(rgb, faces, self.detector.margin) if len(faces) else []
         boxes = faces.boxes / np.float32(job.scale)
-        score = frame_score(rgb, boxes, faces.scores, self.width, self.height)
         thumb = thumbnail(rgb, self.thumb_width)
+        score = frame_score(thumb, boxes, faces.scores, self.width, self.height)
         job.rgb = None  # the full frame is no longer needed
         self._pending.append((job, (boxes, faces.scores), crops, score, thumb))
 
@@ -213,8 +234,10 @@ class FilmPass:
         feed_from = settle - 1.0 if self.resumed_from is not None else -math.inf
         shots = ShotDetector(film.scene_detector, film.scene_threshold, film.min_scene_len, fps=info.fps,
                              ignore_before=settle)
+        side = min(film.detect_side, self.settings.max_side)
+        scale = min(1.0, side / max(info.width, info.height))
         worker = FaceWorker(self.detector, info.width, info.height, batch=film.batch,
-                            thumb_width=film.thumb_width, threaded=film.threaded)
+                            thumb_width=film.thumb_width, threaded=film.threaded, scale=scale)
         coded_width = info.width if info.rotation in (0, 180) else info.height
         step = scene_step(coded_width)
         last_cell = math.floor(resume_sample * film.fps + 1e-9) if resume_sample >= 0 else -1
@@ -245,7 +268,7 @@ class FilmPass:
                     last_cell = cell
                     if self.cancelled():
                         raise AnalysisCancelled(f"analysis cancelled at {t:.1f} s")
-                    rgb = frame.rgb(max_side=self.settings.max_side)
+                    rgb = frame.rgb(max_side=side)
                     worker.submit(_Job(t, frame.index, rgb, rgb.shape[1] / info.width))
                 self._drain(worker)
                 now = time.monotonic()

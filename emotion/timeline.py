@@ -28,8 +28,9 @@ How a scene's numbers are made (the CSV's columns):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def timecode(seconds: float | None) -> str:
     """``HH:MM:SS.mmm`` for a time in seconds (empty for None/NaN); exact for variable frame rate."""
     if seconds is None or not math.isfinite(seconds):
         return ""
-    ms = int(round(max(0.0, float(seconds)) * 1000))
+    ms = round(max(0.0, float(seconds)) * 1000)
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
@@ -264,8 +265,8 @@ class Timeline:
         n = len(obs.sample_time)
         share = float((obs.faces_per_sample > 0).mean()) if n else 0.0
         probs = _weighted_mean(obs.probs, self.weights)
-        out: dict[str, Any] = {"sampled_frames": n, "faces": int(len(obs.face_sample)),
-                               "tracks": int(len(np.unique(self.face_track))), "face_share": round(share, 4)}
+        out: dict[str, Any] = {"sampled_frames": n, "faces": len(obs.face_sample),
+                               "tracks": len(np.unique(self.face_track)), "face_share": round(share, 4)}
         if probs is not None:
             k = int(np.argmax(probs))
             out.update({"probabilities": {lab: round(float(p), 4) for lab, p in zip(self.labels, probs)},

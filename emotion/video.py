@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class Frame:
     nothing beyond decoding.
     """
 
-    __slots__ = ("index", "time", "pts", "_frame", "_rotation")
+    __slots__ = ("_frame", "_rotation", "index", "pts", "time")
 
     def __init__(self, index: int, time: float, pts: int | None, frame, rotation: int):
         self.index = index
@@ -188,7 +189,7 @@ def _normalise_rotation(degrees: float | None) -> int:
     """FFmpeg's display-matrix angle (counter-clockwise, -180..180) as 0, 90, 180 or 270."""
     if degrees is None or not np.isfinite(degrees):
         return 0
-    return int(round(float(degrees) / 90.0)) % 4 * 90
+    return round(float(degrees) / 90.0) % 4 * 90
 
 
 def _source_name(source: Any) -> str:
@@ -267,7 +268,7 @@ class VideoReader:
                               duration=max(0.0, duration), frames=int(stream.frames or 0),
                               codec=stream.codec_context.name or "")
 
-    def __enter__(self) -> VideoReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -337,8 +338,7 @@ class VideoReader:
                 t = last + step if index else 0.0
             else:
                 t = float((pts - origin) * tb)
-                if t < last:
-                    t = last
+                t = max(t, last)
             last = t
             yield Frame(index, t, pts, frame, self._rotation)
             index += 1

@@ -57,7 +57,7 @@ class ColourModel:
         self.batches.append(len(crops))
         probs = np.zeros((len(crops), len(LABELS)), np.float32)
         for i, crop in enumerate(crops):
-            r, g, b = crop.reshape(-1, 3).mean(axis=0)
+            r, _g, b = crop.reshape(-1, 3).mean(axis=0)
             probs[i] = HAPPY if r > b + 60 else SAD
         return Emotions(LABELS, probs)
 

@@ -7,8 +7,8 @@ square lets tests check orientation. Nothing here touches ../shared.
 from __future__ import annotations
 
 import fractions
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -236,3 +236,29 @@ def test_real_trailer(tiny_model, tmp_path):
     assert report.scenes[-1].end == pytest.approx(55.93, abs=0.1)
     assert report.timeline.overall()["faces"] > 10, "YuNet should find faces in the trailer"
     assert sum(r.face_share > 0 for r in report.rows) >= 5
+
+
+def test_faces_are_detected_on_shrunk_frames_and_boxes_map_back(tmp_path):
+    path = scene_video(tmp_path / "big.mp4", [(RED, 10)], size=(320, 240))
+    det = fake_detector()
+    report = _run(path, fps=4, detector=det, film=FilmSettings(detect_side=160))
+    assert set(det.face_detector.shapes) == {(120, 160, 3)}
+    boxes = report.timeline.observations.boxes
+    np.testing.assert_allclose(boxes[0], [80, 60, 240, 180], atol=1)  # display pixels of the 320x240 video
+
+
+def test_real_face_detectors_get_the_minimum_face_size_scaled():
+    from emotion.faces import HaarDetector
+    from emotion.film_pass import scaled_face_detector
+
+    haar = HaarDetector(min_face=40, fallback_reason="YuNet unavailable")
+    small = scaled_face_detector(haar, 0.5)
+    assert type(small) is HaarDetector and small.min_face == 20 and small.fallback_reason == haar.fallback_reason
+    assert scaled_face_detector(haar, 1.0) is haar
+    fake = fake_detector().face_detector
+    assert scaled_face_detector(fake, 0.5) is fake
+    if YUNET.exists():
+        from emotion.faces import YuNetDetector
+
+        yunet = scaled_face_detector(YuNetDetector(YUNET, min_face=30, threshold=0.7), 1 / 3)
+        assert (type(yunet), yunet.min_face, yunet.threshold) == (YuNetDetector, 10, 0.7)

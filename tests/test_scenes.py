@@ -9,8 +9,16 @@ import pytest
 from synth_video import BLUE, CUT_COLOURS, GREEN, RED, colour_frames, scene_video, write_video
 
 from emotion.errors import SettingsError
-from emotion.scenes import (Cut, Scene, ShotDetector, detect_scenes, make_scenedetect_detector, scene_numbers,
-                            scene_step, scenes_from_cuts)
+from emotion.scenes import (
+    Cut,
+    Scene,
+    ShotDetector,
+    detect_scenes,
+    make_scenedetect_detector,
+    scene_numbers,
+    scene_step,
+    scenes_from_cuts,
+)
 from emotion.video import open_video
 
 TRAILER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "media" / "videos" / "pjo_teaser_trailer.mp4"
@@ -106,7 +114,7 @@ def test_scene_numbers_and_validation():
         make_scenedetect_detector("content", threshold=-1)
 
 
-@pytest.mark.parametrize("width, step", [(96, 1), (320, 1), (640, 2), (1280, 4), (1920, 6), (3840, 12)])
+@pytest.mark.parametrize("width, step", [(96, 1), (240, 1), (320, 2), (640, 4), (1280, 8), (1920, 10), (3840, 20)])
 def test_scene_step_is_even_or_one(width, step):
     assert scene_step(width) == step
 

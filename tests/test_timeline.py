@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from emotion.scenes import Cut, scenes_from_cuts
-from emotion.timeline import (FRAME_COLUMNS_HEAD, FRAME_COLUMNS_TAIL, SCENE_COLUMNS_HEAD, SCENE_COLUMNS_TAIL,
-                              Observations, build_timeline, timecode)
+from emotion.timeline import (
+    FRAME_COLUMNS_HEAD,
+    FRAME_COLUMNS_TAIL,
+    SCENE_COLUMNS_HEAD,
+    SCENE_COLUMNS_TAIL,
+    Observations,
+    build_timeline,
+    timecode,
+)
 
 LABELS = ("angry", "happy", "neutral", "sad")
 

@@ -50,7 +50,7 @@ class ProgressBar:
     def _clock(seconds: float | None) -> str:
         if seconds is None:
             return "--:--"
-        m, s = divmod(int(round(seconds)), 60)
+        m, s = divmod(round(seconds), 60)
         h, m = divmod(m, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
@@ -59,7 +59,7 @@ class ProgressBar:
         text = (f"{frac:6.1%} {self._clock(p.position)}/{self._clock(p.duration)} of video · "
                 f"{p.scenes} scenes · {p.faces} faces · elapsed {self._clock(p.elapsed)} · ETA {self._clock(p.eta)}")
         if self.tty:
-            filled = int(round(frac * self.width))
+            filled = round(frac * self.width)
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {text}\x1b[K")
             if p.stage == "finishing":
                 self.stream.write("\n")
@@ -82,8 +82,8 @@ def _write(target: str, text: str) -> None:
 def _scene_lines(report) -> list[str]:
     from ..timeline import timecode
 
-    lines = [f"{report.source}: {len(report.scenes)} scene(s), {report.info.width}x{report.info.height}, "
-             f"{report.info.duration:.1f} s [{report.detector}, {report.model}, {report.backend}]"]
+    lines = [(f"{report.source}: {len(report.scenes)} scene(s), {report.info.width}x{report.info.height}, "
+             f"{report.info.duration:.1f} s [{report.detector}, {report.model}, {report.backend}]")]
     for r in report.rows:
         emotion = f"{r.dominant_emotion} {r.dominant_share:.0%}" if r.dominant_emotion else "no face"
         lines.append(f"  {r.scene:>4}  {timecode(r.start_s)} - {timecode(r.end_s)}  faces in {r.face_share:4.0%}"

@@ -80,7 +80,7 @@ def store_upload(uploaded, folder: Path | None = None) -> StoredUpload:
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "–"
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(round(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 

@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the synthetic-video helpers live in tests/
 
-from synth_video import NAVY, RED, WHITE, scene_video  # noqa: E402
+from synth_video import NAVY, RED, WHITE, scene_video
 
-from emotion.cli import main  # noqa: E402
-from emotion.timeline import SCENE_COLUMNS_HEAD  # noqa: E402
+from emotion.cli import main
+from emotion.timeline import SCENE_COLUMNS_HEAD
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the synthetic-video helpers live in tests/
 
-from synth_video import NAVY, RED, WHITE, scene_video  # noqa: E402
+from synth_video import NAVY, RED, WHITE, scene_video
 
-from emotion.errors import AnalysisCancelled  # noqa: E402
-from emotion.film import FilmSettings, analyze_video, saved_progress  # noqa: E402
+from emotion.errors import AnalysisCancelled
+from emotion.film import FilmSettings, analyze_video, saved_progress
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_switching_pages_keeps_the_film_and_its_results(app_test, bundled, tiny_
     at = app_test("app.py").run()
     at.switch_page("pages/3_Film.py").run()
     at.file_uploader[0].upload("clip.mp4", clip_bytes, "video/mp4").run()
-    [b for b in at.button if b.label == "Analyse"][0].click().run()
+    next(b for b in at.button if b.label == "Analyse").click().run()
     assert not at.exception and not at.error
     report = next(iter(at.session_state["film.reports"].values()))
     at.switch_page("pages/1_Image.py").run()
@@ -78,7 +78,7 @@ def test_switching_pages_keeps_the_film_and_its_results(app_test, bundled, tiny_
 
 def test_bad_upload_shows_an_error(page):
     page.file_uploader[0].upload("notes.mp4", b"definitely not a film", "video/mp4").run()
-    [b for b in page.button if b.label == "Analyse"][0].click().run()
+    next(b for b in page.button if b.label == "Analyse").click().run()
     assert not page.exception
     (error,) = page.error
     assert "notes.mp4" in error.value and "not a video file" in error.value
