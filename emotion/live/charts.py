@@ -36,9 +36,9 @@ def rolling_figure(rolling, window_s: float | None = None, max_tracks: int = MAX
         fig.update_yaxes(range=[0, 1], title_text="p", row=row, col=1)
     fig.update_xaxes(range=[-window, 0])
     fig.update_xaxes(title_text="seconds (0 = now)", row=max(1, len(tracks)), col=1)
-    fig.update_layout(height=160 + 170 * max(1, len(tracks)), margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": 1.02 + 0.1 / max(1, len(tracks)), "x": 0},
-                      uirevision="live")
+    # legend on the right: above the panels it would cover the "face N" titles
+    fig.update_layout(height=max(380, 120 + 200 * len(tracks)), margin={"l": 40, "r": 10, "t": 40, "b": 40},
+                      legend={"orientation": "v", "x": 1.01, "y": 1, "yanchor": "top"}, uirevision="live")
     return fig
 
 

@@ -21,8 +21,9 @@ from emotion.types import Settings
 
 from .loaders import Loaded, cached_face_detector
 
-#: Seconds between refreshes of the live panel while streaming.
-REFRESH_S = 0.5
+#: Seconds between refreshes of the live panel while streaming. Building the Plotly figure takes the
+#: GIL from the analysis thread, so refreshing more often than the chart can show costs frame rate.
+REFRESH_S = 1.0
 PRIVACY = ("**No video frame is ever written to disk.** Frames are analysed in memory and dropped at once; "
            "a recording keeps only one row of emotion numbers per second and face, in this browser session, "
            "until you download it or close the page.")
