@@ -193,12 +193,23 @@ def environment(threads: int) -> dict:
 
 def run_benchmark(specs: list[ModelSpec], backends: list[str] | None = None, quick: bool = False,
                   threads: int = 2, progress: Callable[[str], None] | None = None) -> Report:
-    """Measure ``backends`` (default: every available one) on each model of ``specs``."""
+    """Measure ``backends`` (default: every available one) on each model of ``specs``.
+
+    PyTorch's thread count is set to ``threads`` for the run and restored after.
+    """
     import torch
 
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _measure(specs, backends, quick, threads, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _measure(specs, backends, quick, threads, progress) -> Report:
     from .runtime import available_backends, build_runner, compare
 
-    torch.set_num_threads(threads)
     report = Report(environment=environment(threads))
     report.environment["load_before"] = " ".join(f"{v:.1f}" for v in os.getloadavg())
     available = available_backends()

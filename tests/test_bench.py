@@ -40,13 +40,18 @@ TINY = [benchmark.ModelSpec("bundled", "tiny ResNet, random weights", tiny_resne
 
 @pytest.fixture(autouse=True)
 def tiny(monkeypatch, tmp_path):
+    """Tiny models instead of the real ones, a private cache dir, and one quick round per batch.
+
+    The commands run with --threads 1: on a busy 2-core machine a 2-thread
+    OpenMP team waits for its descheduled partner at every op.
+    """
     monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(benchmark, "QUICK", (2, 0.0))
     monkeypatch.setattr(bench_command, "specs_for", lambda args: [s for s in TINY if s.key in args.models])
 
 
 def test_json_rows(capsys):
-    assert main(["bench", "--quick", "--json"]) == 0
+    assert main(["bench", "--quick", "--json", "--threads", "1"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows and all(tuple(r) == benchmark.ROW_KEYS for r in rows)
     assert {r["model"] for r in rows} == {"bundled", "vit-base"}
@@ -63,7 +68,8 @@ def test_json_rows(capsys):
 
 def test_one_backend_against_eager_as_markdown(tmp_path, capsys):
     out = tmp_path / "table.md"
-    assert main(["bench", "--quick", "--backend", "eager", "--models", "bundled", "--markdown", str(out)]) == 0
+    assert main(["bench", "--quick", "--backend", "eager", "--models", "bundled", "--threads", "1",
+                 "--markdown", str(out)]) == 0
     printed = capsys.readouterr().out
     assert out.read_text(encoding="utf-8").strip() == printed.strip()
     assert "| model | backend | batch | images/s | p50 ms | p95 ms |" in printed
@@ -83,7 +89,8 @@ def test_bench_runtime_script(tmp_path, capsys):
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = tmp_path / "runtime.md"
-    assert script.main(["--quick", "--json", "--models", "vit-base", "--backend", "eager", "--markdown", str(out)]) == 0
+    assert script.main(["--quick", "--json", "--models", "vit-base", "--backend", "eager", "--threads", "1",
+                        "--markdown", str(out)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["model"], r["backend"], r["batch"]) for r in rows] == [("vit-base", "eager", 1), ("vit-base", "eager", 3)]
     assert "| vit-base | eager | 3 |" in out.read_text(encoding="utf-8")

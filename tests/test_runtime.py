@@ -46,10 +46,18 @@ def example():
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """Each test gets its own cache dir, a short auto race, and no real IPEX."""
+    """Each test gets its own cache dir, a short auto race, no real IPEX, and one torch thread.
+
+    One thread: on a busy 2-core machine a 2-thread OpenMP team waits for its
+    descheduled partner at every op (a tiny forward pass went from 0.7 ms to 500 ms).
+    """
     monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(rt, "AUTO_TIME_BUDGET_S", 0.05)
     monkeypatch.setitem(sys.modules, IPEX, None)  # None in sys.modules: the import raises ImportError
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def eager_logits(model, x):
