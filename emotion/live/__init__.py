@@ -25,6 +25,6 @@ from .session import FrameReport, LatestSlot, LiveSession, ResultQueue
 from .settings import LiveSettings
 from .tracking import FaceTracker
 
-__all__ = ["FaceTracker", "FrameReport", "LatestSlot", "LiveBoard", "LiveSession", "LiveSettings", "LiveStats", "Recording",
-           "ResultQueue", "RollingEmotions", "RtcConfig", "SecondRow", "SessionRecorder", "SpeedSnapshot",
+__all__ = ["FaceTracker", "FrameReport", "LatestSlot", "LiveBoard", "LiveSession", "LiveSettings", "LiveStats",
+           "Recording", "ResultQueue", "RollingEmotions", "RtcConfig", "SecondRow", "SessionRecorder", "SpeedSnapshot",
            "rtc_configuration"]

@@ -95,7 +95,8 @@ class RollingEmotions:
         return out
 
     def table(self):
-        """Long pandas table for the chart: ``track``, ``seconds`` (<= 0, before the newest), ``emotion``, ``probability``."""
+        """Long pandas table for the chart: ``track``, ``seconds`` (<= 0: before the newest report),
+        ``emotion``, ``probability``."""
         import pandas as pd
 
         rows = []
