@@ -230,5 +230,6 @@ def _runner(path: Path, meta: dict, where: str) -> OnnxRunner:
     size = path.stat().st_size
     fp32 = meta.get("fp32_bytes")
     share = f", {size / fp32:.0%} of fp32" if fp32 else ""
-    reason = (f"onnxruntime int8, {meta.get('quantization', '?')} quantisation, {size / 1e6:.1f} MB{share}; {where}")
+    shown = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+    reason = f"onnxruntime int8, {meta.get('quantization', '?')} quantisation, {shown}{share}; {where}"
     return OnnxRunner(session, reason, path, size, fp32, meta.get("quantization", "?"))
