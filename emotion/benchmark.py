@@ -8,7 +8,9 @@ the backend loads, and agreement with fp32 eager on the same images.
 Backends take turns call by call ("rounds"), so a burst of load from other
 processes on the machine slows all of them alike instead of whichever happened
 to be running. Throughput is ``batch / p50 latency`` (the median is less
-disturbed by such bursts than the mean).
+disturbed by such bursts than the mean). The markdown table also shows the
+process CPU time of a call: on a shared machine it moves less than the wall
+time (threads waiting for a core cost wall time, not CPU time).
 
 >>> report = run_benchmark([vit_base_spec()], quick=True)        # doctest: +SKIP
 >>> print(markdown(report))                                      # doctest: +SKIP
@@ -65,7 +67,8 @@ class Row:
     size_mb: float
     agreement: float       # strict top-1 agreement with fp32 on the large batch
     accepted: bool = True  # whether the runtime's agreement guard would accept this backend
-    calls: int = 0
+    calls: int = 0         # timed calls behind p50/p95
+    cpu_ms: float = 0.0    # median process CPU time of one call (all threads); steadier than wall time under load
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -151,14 +154,14 @@ def _weights_file(spec: ModelSpec, model, tmp: Path) -> tuple[Path, str]:
 
 
 def _rounds(runners: dict, x: np.ndarray, min_calls: int, budget_s: float, max_calls: int = 50) -> dict:
-    """Per-runner call latencies (seconds), the runners taking turns; each runner is warm already."""
+    """Per-runner (wall, process CPU) seconds of each call, the runners taking turns; all are warm already."""
     times = {name: [] for name in runners}
     start = time.perf_counter()
     for i in range(max_calls):
         for name, runner in runners.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             runner(x)
-            times[name].append(time.perf_counter() - t0)
+            times[name].append((time.perf_counter() - t0, time.process_time() - c0))
         if i + 1 >= min_calls and time.perf_counter() - start > budget_s:
             break
     return times
@@ -257,13 +260,14 @@ def _measure(specs, backends, quick, threads, progress) -> Report:
                     runner(x)  # warm-up at this shape
             say(f"{spec.key}: timing batch {batch} ({', '.join(runners)})")
             times = _rounds(runners, x, min_calls, budget)
-            for backend, latencies in times.items():
-                ms = np.asarray(latencies) * 1e3
+            for backend, calls in times.items():
+                ms = np.asarray([wall for wall, _ in calls]) * 1e3
+                cpu_ms = float(np.median([cpu for _, cpu in calls])) * 1e3
                 p50 = float(np.percentile(ms, 50))
                 a = agreements[backend]
                 report.rows.append(Row(spec.key, backend, batch, round(batch / (p50 / 1e3), 2), round(p50, 2),
                                        round(float(np.percentile(ms, 95)), 2), round(sizes[backend], 2),
-                                       round(a.top1, 4), a.ok, len(latencies)))
+                                       round(a.top1, 4), a.ok, len(calls), round(cpu_ms, 2)))
         del runners, model
     report.environment["load_after"] = " ".join(f"{v:.1f}" for v in os.getloadavg())
     return report
@@ -297,8 +301,9 @@ def markdown(report: Report) -> str:
         f"torch {env.get('torch')}, onnxruntime {env.get('onnxruntime')}, Python {env.get('python')}. "
         f"Load average before/after (1, 5, 15 min): {env.get('load_before')} / {env.get('load_after')}.",
         "",
-        "| model | backend | batch | images/s | p50 ms | p95 ms | file MB | top-1 agreement | guard | x eager |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| model | backend | batch | images/s | p50 ms | p95 ms | CPU ms | calls | file MB | top-1 agreement | guard "
+        "| x eager |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in report.rows:
         eager = next((e for e in report.rows if e.model == r.model and e.batch == r.batch and e.backend == "eager"),
@@ -306,7 +311,7 @@ def markdown(report: Report) -> str:
         ratio = f"{r.throughput / eager.throughput:.2f}" if eager else ""
         guard = "fp32" if r.backend == "eager" else ("pass" if r.accepted else "reject")
         lines.append(f"| {r.model} | {r.backend} | {r.batch} | {r.throughput:.1f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} "
-                     f"| {r.size_mb:.1f} | {r.agreement:.1%} | {guard} | {ratio} |")
+                     f"| {r.cpu_ms:.1f} | {r.calls} | {r.size_mb:.1f} | {r.agreement:.1%} | {guard} | {ratio} |")
     if report.rows:
         lines.append("")
         for model, batch, backend, ratio, accepted in speedups(report):
