@@ -40,7 +40,9 @@ TIMEOUT_S = 90
 LOAD_TIMEOUT_S = 180
 
 
-def _require_browser():
+@pytest.fixture
+def browser_api():
+    """Playwright's ``sync_playwright`` and its ``TimeoutError``, once chromium and the video are known present."""
     if not CHROMIUM.is_file():
         msg = (f"{CHROMIUM} is missing: install Debian's chromium "
                "(apt-get install -y chromium; .ci/run does this)")
@@ -54,6 +56,8 @@ def _require_browser():
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
+    if not VIDEO.is_file():
+        pytest.skip(f"needs {VIDEO} (../shared/data is not beside the repo)")
     return sync_playwright, TimeoutError
 
 
@@ -126,7 +130,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 
 
 @pytest.fixture
-def streamlit_server(tmp_path, tiny_checkpoint, yunet_path):
+def streamlit_server(browser_api, tmp_path, tiny_checkpoint, yunet_path):
     """``streamlit run app.py`` on a free localhost port with the tiny model and the shared YuNet."""
     port = _free_port()
     env = dict(os.environ, EMOTION_MODEL=str(tiny_checkpoint), EMOTION_FACE_MODEL=str(yunet_path),
@@ -153,10 +157,8 @@ def streamlit_server(tmp_path, tiny_checkpoint, yunet_path):
         log.close()
 
 
-def test_browser_streams_webcam_and_sees_an_emotion(tmp_path, streamlit_server):
-    sync_playwright, PlaywrightTimeout = _require_browser()
-    if not VIDEO.is_file():
-        pytest.skip(f"needs {VIDEO} (../shared/data is not beside the repo)")
+def test_browser_streams_webcam_and_sees_an_emotion(tmp_path, browser_api, streamlit_server):
+    sync_playwright, PlaywrightTimeout = browser_api
     y4m = write_y4m(VIDEO, tmp_path / "camera.y4m")
     url, server_log = streamlit_server
     args = ["--headless", "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
