@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -105,6 +106,34 @@ def _persisted(factory, name: str, default, label: str, **kwargs):
     return factory(label, key=wkey, on_change=keep, **kwargs)
 
 
+# One analysis per job key at a time in this process. Streamlit's fast reruns start the next script
+# run while the interrupted one is still unwinding (and writing its checkpoint); the next run waits
+# here, so it resumes from that checkpoint instead of racing it. Sessions analysing the same film with
+# the same settings wait for one another, then load the cached result.
+_job_locks: dict[str, threading.Lock] = {}
+_job_locks_guard = threading.Lock()
+
+
+def _job_lock(key: str) -> threading.Lock:
+    with _job_locks_guard:
+        return _job_locks.setdefault(key, threading.Lock())
+
+
+def _acquire(key: str) -> threading.Lock:
+    """The job's lock, acquired; shows a notice while another run of the same job finishes."""
+    lock = _job_lock(key)
+    if lock.acquire(timeout=0.05):
+        return lock
+    notice = st.empty()
+    waited = 0.0
+    while not lock.acquire(timeout=0.5):
+        waited += 0.5
+        # An st call per turn also lets Streamlit stop this run if the user moves on.
+        notice.info(f"Waiting for the previous run of this analysis to finish ({waited:.0f} s)…")
+    notice.empty()
+    return lock
+
+
 def _cancel() -> None:
     st.session_state[f"{_P}running"] = None
     st.session_state[f"{_P}cancelled"] = True
@@ -126,13 +155,16 @@ def _current_upload() -> StoredUpload | None:
 def _run(stored: StoredUpload, loaded: Loaded, film: FilmSettings, key: str) -> VideoReport | None:
     st.session_state[f"{_P}running"] = key
     st.session_state[f"{_P}cancelled"] = False
-    bar = st.progress(0.0, text="Opening the video…")
-    st.button("Cancel", key=f"{_P}cancel", on_click=_cancel,
-              help="stops now; the part done is kept and the next start resumes from it")
+    slot = st.empty()
+    box = slot.container()
+    bar = box.progress(0.0, text="Opening the video…")
+    box.button("Cancel", key=f"{_P}cancel", on_click=_cancel,
+               help="stops now; the part done is kept and the next start resumes from it")
 
     def on_progress(p) -> None:
         bar.progress(min(1.0, max(0.0, p.fraction or 0.0)), text=progress_text(p))
 
+    lock = _acquire(key)
     try:
         report = analyze_video(stored.path, loaded.settings, film, progress=on_progress, detector=loaded.detector,
                                content_hash=stored.sha256)
@@ -140,8 +172,10 @@ def _run(stored: StoredUpload, loaded: Loaded, film: FilmSettings, key: str) -> 
         st.session_state[f"{_P}running"] = None
         st.error(f"{stored.name}: {exc}")
         return None
+    finally:
+        lock.release()
     st.session_state[f"{_P}running"] = None
-    bar.empty()
+    slot.empty()
     return report
 
 
@@ -192,15 +226,21 @@ def render(loaded: Loaded) -> None:
     key = job_key(stored.sha256, loaded.detector, loaded.settings, film)
     report = st.session_state.get(f"{_P}reports", {}).get(key)
     if report is None:
+        _acquire(key).release()  # an interrupted run of this job may still be writing its checkpoint
         saved = saved_progress(key)
         running = st.session_state.get(f"{_P}running") == key
-        if saved and saved[0] == "partial" and not running:
-            note = "You stopped it" if st.session_state.get(f"{_P}cancelled") else "An earlier analysis stopped"
-            st.info(f"{note} at {timecode(saved[1])}; starting again resumes from there.")
-        label = "Resume analysis" if saved and saved[0] == "partial" else "Analyse"
         start = saved is not None and saved[0] == "done"  # finished before: loads at once from the cache
         if not (start or running):
-            start = st.button(label, type="primary", key=f"{_P}start")
+            slot = st.empty()
+            with slot.container():
+                if saved and saved[0] == "partial":
+                    note = "You stopped it" if st.session_state.get(f"{_P}cancelled") else \
+                        "An earlier analysis stopped"
+                    st.info(f"{note} at {timecode(saved[1])}; starting again resumes from there.")
+                label = "Resume analysis" if saved and saved[0] == "partial" else "Analyse"
+                start = st.button(label, type="primary", key=f"{_P}start")
+            if start:
+                slot.empty()
         if start or running:
             report = _run(stored, loaded, film, key)
             if report is not None:
@@ -266,7 +306,9 @@ def _scene_detail(report: VideoReport) -> None:
     else:
         right.info("No face in this scene's sampled frames.")
     faces = report.frame_table()
-    st.dataframe(faces[(faces["scene"] == number) & (faces["faces"] > 0)], hide_index=True, height=220)
+    faces = faces[(faces["scene"] == number) & (faces["faces"] > 0)]
+    if len(faces):
+        st.dataframe(faces, hide_index=True, height=220)
 
 
 def show_report(report: VideoReport, key: str) -> None:

@@ -109,3 +109,23 @@ def test_an_interrupted_analysis_resumes_from_its_checkpoint(page, clip_bytes, t
     assert not page.exception and not page.error
     assert "Resumed from" in _texts(page.caption)
     assert {m.label: m.value for m in page.metric}["Scenes"] == "3"
+
+
+def test_a_second_run_of_the_same_job_waits_for_the_first_to_finish():
+    # Streamlit's fast reruns start the next run while the interrupted one still writes its checkpoint.
+    import threading
+    import time
+
+    from emotion.ui.film_page import _acquire, _job_lock
+
+    held = _job_lock("job-a")
+    held.acquire()
+    threading.Timer(0.6, held.release).start()
+    started = time.monotonic()
+    lock = _acquire("job-a")
+    try:
+        assert lock is held and time.monotonic() - started >= 0.5
+        assert _job_lock("job-b").acquire(timeout=0.01), "other jobs are not blocked"
+        _job_lock("job-b").release()
+    finally:
+        lock.release()
