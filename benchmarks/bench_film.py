@@ -57,8 +57,8 @@ def stand_in_checkpoint(out: Path) -> Path:
     return out
 
 
-def synthetic_1080p(path: Path, seconds: int, fps: int = 25) -> Path:
-    """Scenes of slowly zooming face photos (hard cuts between them), encoded as H.264 1080p."""
+def synthetic_1080p(path: Path, seconds: int, fps: int = 25, size=(1920, 1080), preset: str = "veryfast") -> Path:
+    """Scenes of slowly zooming face photos (hard cuts between them), encoded as H.264 (1080p by default)."""
     import av
     import cv2
     import numpy as np
@@ -67,13 +67,13 @@ def synthetic_1080p(path: Path, seconds: int, fps: int = 25) -> Path:
               if (SHARED / "media" / "photos" / n).exists()]
     if not photos:
         photos = [np.full((540, 960, 3), c, np.uint8) for c in ((200, 40, 40), (30, 40, 120), (230, 230, 230))]
-    w, h, n = 1920, 1080, seconds * fps
-    per_scene = max(1, n // max(1, len(photos)))
+    (w, h), n = size, seconds * fps
+    per_scene = max(1, min(n // max(1, len(photos)), 3 * fps))  # scenes of at most 3 s, photos repeat
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps, options={"preset": "veryfast", "crf": "23"})
+        stream = out.add_stream("libx264", rate=fps, options={"preset": preset, "crf": "23"})
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         for i in range(n):
-            img = photos[min(i // per_scene, len(photos) - 1)]
+            img = photos[(i // per_scene) % len(photos)]
             zoom = 1.0 + 0.15 * (i % per_scene) / per_scene
             ph, pw = img.shape[:2]
             scale = max(w / pw, h / ph) * zoom
@@ -103,13 +103,38 @@ def decode_and_shots(path: Path) -> int:
     return len(detect_scenes(path))
 
 
-def best_of(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+def timed(fn) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds (all threads: FFmpeg's, OpenCV's, onnxruntime's) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+# Runs the CLI, then prints the process's own peak RSS (VmHWM starts afresh at exec; getrusage's
+# ru_maxrss of a child would include this big parent's size at fork).
+_CLI_WITH_PEAK = ("import sys; from emotion.cli import main; rc = main(sys.argv[1:]); "
+                  "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]); sys.exit(rc)")
+
+
+def peak_rss_mb(args: list[str]) -> float:
+    """Peak resident memory (MB) of ``python -m emotion ARGS`` in a fresh process."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _CLI_WITH_PEAK, *args], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def memory_table(tmp: Path, seconds: int, model: str, face_model: str | None) -> None:
+    """Peak memory of ``python -m emotion film`` on a 720p clip and on one four times longer."""
+    print("\n| clip (720p, 25 fps) | length s | peak RSS MB of `python -m emotion film --no-cache` |")
+    print("|---|---:|---:|")
+    for length in (seconds, 4 * seconds):
+        clip = synthetic_1080p(tmp / f"mem_{length}s.mp4", length, size=(1280, 720), preset="ultrafast")
+        cmd = ["film", str(clip), "--no-cache", "-q", "--model", model]
+        if face_model:
+            cmd += ["--face-model", face_model]
+        print(f"| {clip.name} | {length} | {peak_rss_mb(cmd):.0f} |", flush=True)
 
 
 def main(argv=None) -> int:
@@ -121,6 +146,9 @@ def main(argv=None) -> int:
     ap.add_argument("--face-model", default=str(YUNET) if YUNET.exists() else None, help="YuNet .onnx")
     ap.add_argument("--seconds", type=int, default=8, help="length of the synthetic 1080p clip")
     ap.add_argument("--video", action="append", default=[], help="also time this file")
+    ap.add_argument("--memory", type=int, default=0, metavar="SECONDS",
+                    help="also measure peak memory on 720p clips of SECONDS and 4x SECONDS (0: skip)")
+    ap.add_argument("--no-timing", action="store_true", help="skip the speed table (with --memory)")
     args = ap.parse_args(argv)
 
     from emotion.detector import EmotionDetector
@@ -130,15 +158,19 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_film_"))
     if args.model:
-        model, which = load_model(args.model, args.backend), args.model
+        model_name, which = args.model, args.model
     elif BUNDLED_DIR.is_dir():
-        model, which = load_model("bundled", args.backend), f"bundled ({BUNDLED_DIR.name})"
+        model_name, which = "bundled", f"bundled ({BUNDLED_DIR.name})"
     else:
-        model = load_model(str(stand_in_checkpoint(tmp / "stand-in")), args.backend)
+        model_name = str(stand_in_checkpoint(tmp / "stand-in"))
         which = "stand-in ResNet (random weights, bundled model's shape)"
+    model = load_model(model_name, args.backend)
     face = make_face_detector("yunet" if args.face_model else "auto", face_model=args.face_model)
     detector = EmotionDetector(face, model)
 
+    if args.no_timing:
+        memory_table(tmp, args.memory or 15, model_name, args.face_model)
+        return 0
     files = [Path(v) for v in args.video]
     if TRAILER.exists():
         files.insert(0, TRAILER)
@@ -150,17 +182,18 @@ def main(argv=None) -> int:
     rows = []
     for path in files:
         analyze_video(path, detector=detector, film=film, cache=False)  # warm-up (model, threads, caches)
-        decode_s = shots_s = full_s = float("inf")
+        best = {"decode": (float("inf"),) * 2, "shots": (float("inf"),) * 2, "full": (float("inf"),) * 2}
+        jobs = {"decode": lambda p=path: pure_decode(p), "shots": lambda p=path: decode_and_shots(p),
+                "full": lambda p=path: analyze_video(p, detector=detector, film=film, cache=False)}
         for _ in range(args.repeats):  # interleaved, so slow phases of the machine hit all three alike
-            decode_s = min(decode_s, best_of(lambda p=path: pure_decode(p), 1)[0])
-            shots_s = min(shots_s, best_of(lambda p=path: decode_and_shots(p), 1)[0])
-            full_s = min(full_s, best_of(lambda p=path: analyze_video(p, detector=detector, film=film, cache=False),
-                                         1)[0])
+            for name, job in jobs.items():
+                wall, cpu = timed(job)
+                best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
         report = analyze_video(path, detector=detector, film=film, cache=False)
         info = report.info
         obs = report.timeline.observations
         rows.append((path.name, f"{info.width}x{info.height}", info.duration, report.timeline.scenes[-1].end_frame,
-                     decode_s, shots_s, full_s, len(obs.sample_time), len(obs.face_sample), len(report.scenes)))
+                     best, len(obs.sample_time), len(obs.face_sample), len(report.scenes)))
 
     load = os.getloadavg()
     print(f"\nModel: {which}, backend {model.backend} ({model.backend_reason}); face detector: {face.name}; "
@@ -168,13 +201,20 @@ def main(argv=None) -> int:
     print(f"CPU cores: {os.cpu_count()}, load average now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           "(other work on the machine slows every column alike)\n")
     print("| file | size | length s | frames | decode s | decode x realtime | decode+shots s | analysis s "
-          "| analysis x realtime | analysis/decode speed | samples | faces | scenes |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, size, dur, frames, dec, shots, full, samples, faces, scenes in rows:
+          "| analysis x realtime | analysis/decode speed | CPU s decode / analysis | CPU ratio | samples | faces "
+          "| scenes |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, size, dur, frames, best, samples, faces, scenes in rows:
+        (dec, dec_cpu), (shots, _), (full, full_cpu) = best["decode"], best["shots"], best["full"]
         print(f"| {name} | {size} | {dur:.1f} | {frames} | {dec:.2f} | {dur / dec:.1f} | {shots:.2f} | {full:.2f} "
-              f"| {dur / full:.1f} | {dec / full:.0%} | {samples} | {faces} | {scenes} |")
+              f"| {dur / full:.1f} | {dec / full:.0%} | {dec_cpu:.2f} / {full_cpu:.2f} | {dec_cpu / full_cpu:.0%} "
+              f"| {samples} | {faces} | {scenes} |")
+    print("\nanalysis/decode speed = decode s / analysis s (wall clock); CPU ratio = the same with process CPU "
+          "seconds, which moves less with the machine's load.")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nPeak resident memory of this process: {peak:.0f} MB")
+    if args.memory:
+        memory_table(tmp, args.memory, model_name, args.face_model)
     return 0
 
 
