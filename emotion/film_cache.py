@@ -99,11 +99,20 @@ class PassState:
 
 
 class FilmCache:
-    """A directory of ``<key>.npz`` states. Safe to use from several threads of one process."""
+    """A directory of ``<key>.npz`` states, the ``keep`` most recently written kept.
 
-    def __init__(self, root: str | os.PathLike):
+    Safe to use from several threads of one process.
+    """
+
+    def __init__(self, root: str | os.PathLike, keep: int = 64):
         self.root = Path(root)
+        self.keep = int(keep)
         self._lock = threading.Lock()
+
+    def _prune(self) -> None:
+        states = sorted(self.root.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in states[self.keep:]:
+            old.unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -136,6 +145,7 @@ class FilmCache:
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
+            self._prune()
         return target
 
     def load(self, key: str) -> PassState | None:

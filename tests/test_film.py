@@ -262,3 +262,18 @@ def test_real_face_detectors_get_the_minimum_face_size_scaled():
 
         yunet = scaled_face_detector(YuNetDetector(YUNET, min_face=30, threshold=0.7), 1 / 3)
         assert (type(yunet), yunet.min_face, yunet.threshold) == (YuNetDetector, 10, 0.7)
+
+
+def test_cache_keeps_only_the_most_recent_states(film, tmp_path):
+    import os
+    import time
+
+    store = FilmCache(tmp_path, keep=2)
+    keys = []
+    for fps in (1, 2, 3):
+        report = _run(film, fps=fps, cache=True, cache_dir=tmp_path)
+        keys.append(report.key)
+        path = store.path(report.key)
+        os.utime(path, (time.time() - 100 + fps,) * 2)  # distinct, increasing mtimes in the past
+    store.save(keys[-1], store.load(keys[-1]))
+    assert sorted(p.stem for p in tmp_path.glob("*.npz")) == sorted(keys[1:])
