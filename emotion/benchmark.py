@@ -277,7 +277,10 @@ def _measure(specs, backends, quick, threads, progress) -> Report:
 
 
 def speedups(report: Report) -> list[tuple[str, int, str, float, bool]]:
-    """(model, batch, best backend, its throughput / eager's, whether the guard accepts it) per batch."""
+    """(model, batch, best backend, its throughput / eager's, whether the guard accepts it) per batch.
+
+    When the fastest backend is one the guard rejects, the fastest accepted one follows it.
+    """
     out = []
     for model in dict.fromkeys(r.model for r in report.rows):
         for batch in dict.fromkeys(r.batch for r in report.rows if r.model == model):
@@ -291,6 +294,12 @@ def speedups(report: Report) -> list[tuple[str, int, str, float, bool]]:
             if accepted is not best:
                 out.append((model, batch, accepted.backend, accepted.throughput / eager.throughput, True))
     return out
+
+
+def _cpu_ratio(report: Report, model: str, batch: int, backend: str) -> float | None:
+    rows = {r.backend: r for r in report.rows if r.model == model and r.batch == batch}
+    eager, best = rows.get("eager"), rows.get(backend)
+    return eager.cpu_ms / best.cpu_ms if eager and best and best.cpu_ms > 0 else None
 
 
 def markdown(report: Report) -> str:
@@ -316,7 +325,9 @@ def markdown(report: Report) -> str:
         lines.append("")
         for model, batch, backend, ratio, accepted in speedups(report):
             if batch > 1:
-                lines.append(f"- {model}, batch {batch}: best is {backend} at {ratio:.2f}x fp32 eager"
+                cpu = _cpu_ratio(report, model, batch, backend)
+                lines.append(f"- {model}, batch {batch}: best is {backend} at {ratio:.2f}x fp32 eager throughput"
+                             + (f" ({cpu:.2f}x by CPU time per call)" if cpu else "")
                              + ("" if accepted else " (rejected by the agreement guard)"))
     lines.extend(f"- {note}" for note in report.notes)
     return "\n".join(lines)
