@@ -4,7 +4,9 @@ A film samples a few frames a second; one face seen in consecutive samples of
 the same shot should count as one *track*, so its probabilities can be
 smoothed (single-frame classifier noise averages out) and a crew can follow
 one character. Boxes are linked by overlap (IoU), greedily, best pair first,
-and never across a cut: a new shot starts new tracks.
+and never across a cut: a new shot starts new tracks. The live pipeline
+(:class:`emotion.live.tracking.FaceTracker`) matches with the same
+:func:`iou_matrix` and :func:`match_boxes`.
 
 >>> assign_tracks(sample=[0, 1, 1], time=[0.0, 0.25, 0.25], scene=[1, 1, 1],
 ...               boxes=[[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]).tolist()
@@ -29,6 +31,33 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def match_boxes(boxes, previous, ids, iou: float) -> list:
+    """For each box in ``boxes`` (N, 4), the id of the ``previous`` box (M, 4) it continues, or None.
+
+    Greedy, best overlapping pair first: each previous box (named by ``ids``,
+    M values) continues at most one new box, and only at an overlap of at least
+    ``iou``. Ties go to the earlier pair, so the result is deterministic.
+
+    >>> match_boxes([[1, 1, 11, 11], [50, 50, 60, 60]], [[0, 0, 10, 10]], ids=[7], iou=0.3)
+    [7, None]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    ids = list(ids)
+    chosen: list = [None] * len(boxes)
+    if not ids or not len(boxes):
+        return chosen
+    overlap = iou_matrix(boxes, previous)
+    if overlap.shape != (len(boxes), len(ids)):
+        raise ValueError(f"match_boxes: expected {len(ids)} previous boxes (one per id), got {overlap.shape[1]}")
+    for flat in np.argsort(-overlap, axis=None, kind="stable"):
+        i, j = divmod(int(flat), len(ids))
+        if overlap[i, j] < iou:
+            break
+        if chosen[i] is None and ids[j] not in chosen:
+            chosen[i] = ids[j]
+    return chosen
 
 
 def assign_tracks(sample, time, scene, boxes, iou: float = 0.3, max_gap: float = 1.0) -> np.ndarray:
@@ -63,15 +92,7 @@ def assign_tracks(sample, time, scene, boxes, iou: float = 0.3, max_gap: float =
             active, current_scene = {}, here
         active = {t: v for t, v in active.items() if now - v[1] <= max_gap}
         ids = list(active)
-        chosen: list[int | None] = [None] * (b - a)
-        if ids:
-            overlap = iou_matrix(boxes[a:b], np.stack([active[t][0] for t in ids]))
-            for flat in np.argsort(-overlap, axis=None, kind="stable"):
-                i, j = divmod(int(flat), len(ids))
-                if overlap[i, j] < iou:
-                    break
-                if chosen[i] is None and ids[j] not in chosen:
-                    chosen[i] = ids[j]
+        chosen = match_boxes(boxes[a:b], [active[t][0] for t in ids], ids, iou)
         for i in range(b - a):
             if chosen[i] is None:
                 chosen[i] = next_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emotion.tracking import assign_tracks, iou_matrix, smooth_tracks
+from emotion.tracking import assign_tracks, iou_matrix, match_boxes, smooth_tracks
 
 
 @pytest.mark.parametrize("a, b, expected", [
@@ -16,6 +16,29 @@ from emotion.tracking import assign_tracks, iou_matrix, smooth_tracks
 ])
 def test_iou(a, b, expected):
     assert iou_matrix([a], [b])[0, 0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("boxes, previous, ids, expected", [
+    ([[1, 0, 11, 10]], [[0, 0, 10, 10]], [7], [7]),                                   # small move keeps the id
+    ([[8, 0, 18, 10]], [[0, 0, 10, 10]], [7], [None]),                                # overlap below 0.3
+    ([[5, 0, 15, 10], [1, 0, 11, 10]], [[0, 0, 10, 10], [6, 0, 16, 10]], [1, 2], [2, 1]),  # best pair first
+    ([[0, 0, 10, 10], [0, 0, 10, 10]], [[0, 0, 10, 10]], [4], [4, None]),              # one previous box, once
+    ([], [[0, 0, 10, 10]], [1], []),
+    ([[0, 0, 10, 10]], np.zeros((0, 4)), [], [None]),
+])
+def test_match_boxes(boxes, previous, ids, expected):
+    assert match_boxes(boxes, previous, ids, iou=0.3) == expected
+
+
+def test_match_boxes_needs_one_id_per_previous_box():
+    with pytest.raises(ValueError, match="one per id"):
+        match_boxes([[0, 0, 10, 10]], [[0, 0, 10, 10]] * 2, [1], iou=0.3)
+
+
+def test_live_tracking_uses_the_same_matcher():
+    import emotion.live.tracking as live
+
+    assert live.iou_matrix is iou_matrix and live.match_boxes is match_boxes
 
 
 def test_a_face_that_moves_a_little_keeps_its_track_and_a_new_one_gets_a_new_id():
