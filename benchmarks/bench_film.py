@@ -28,33 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
+from _common import ROOT, SHARED, YUNET, choose_model
+
 TRAILER = SHARED / "media" / "videos" / "pjo_teaser_trailer.mp4"
-YUNET = SHARED / "models" / "face_detection_yunet_2026may.onnx"
 PHOTOS = ("faceapi_bbt1.jpg", "facerec_two_people.jpg", "deepface_couple.jpg", "faceapi_happy.jpg")
-
-
-def stand_in_checkpoint(out: Path) -> Path:
-    """A random ResNet checkpoint with the bundled model's shape, saved as one (8 canonical labels, 80 px)."""
-    import json
-
-    import torch
-    from transformers import ResNetConfig, ResNetForImageClassification
-
-    from emotion.labels import CANONICAL
-
-    torch.manual_seed(0)
-    cfg = ResNetConfig(num_channels=3, embedding_size=48, hidden_sizes=[48, 96, 192, 320], depths=[2, 2, 2, 2],
-                       layer_type="basic", id2label=dict(enumerate(CANONICAL)),
-                       label2id={n: i for i, n in enumerate(CANONICAL)})
-    ResNetForImageClassification(cfg).eval().save_pretrained(out)
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "image_processor_type": "ViTImageProcessor", "do_resize": True, "size": {"height": 80, "width": 80},
-        "resample": 2, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
-        "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
-    return out
 
 
 def synthetic_1080p(path: Path, seconds: int, fps: int = 25, size=(1920, 1080), preset: str = "veryfast") -> Path:
@@ -154,16 +131,10 @@ def main(argv=None) -> int:
     from emotion.detector import EmotionDetector
     from emotion.faces import make_face_detector
     from emotion.film import FilmSettings, analyze_video
-    from emotion.model import BUNDLED_DIR, load_model
+    from emotion.model import load_model
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_film_"))
-    if args.model:
-        model_name, which = args.model, args.model
-    elif BUNDLED_DIR.is_dir():
-        model_name, which = "bundled", f"bundled ({BUNDLED_DIR.name})"
-    else:
-        model_name = str(stand_in_checkpoint(tmp / "stand-in"))
-        which = "stand-in ResNet (random weights, bundled model's shape)"
+    model_name, which = choose_model(args.model, tmp)
     model = load_model(model_name, args.backend)
     face = make_face_detector("yunet" if args.face_model else "auto", face_model=args.face_model)
     detector = EmotionDetector(face, model)

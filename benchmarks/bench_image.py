@@ -19,30 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
-
-
-def stand_in_checkpoint(out: Path) -> Path:
-    """A random ResNet checkpoint shaped like the bundled model, saved like one."""
-    import json
-
-    import torch
-    from transformers import ResNetConfig, ResNetForImageClassification
-
-    from emotion.labels import CANONICAL
-
-    torch.manual_seed(0)
-    cfg = ResNetConfig(num_channels=3, embedding_size=48, hidden_sizes=[48, 96, 192, 320], depths=[2, 2, 2, 2],
-                       layer_type="basic", downsample_in_first_stage=False,
-                       id2label=dict(enumerate(CANONICAL)), label2id={n: i for i, n in enumerate(CANONICAL)})
-    ResNetForImageClassification(cfg).eval().save_pretrained(out)
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "image_processor_type": "ViTImageProcessor", "do_resize": True, "size": {"height": 80, "width": 80},
-        "resample": 2, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
-        "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
-    return out
+from _common import SHARED, YUNET, choose_model
 
 
 def timed(fn, repeats: int) -> tuple[list[float], object]:
@@ -58,7 +35,7 @@ def timed(fn, repeats: int) -> tuple[list[float], object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, default=SHARED / "media" / "photos")
-    parser.add_argument("--face-model", type=Path, default=SHARED / "models" / "face_detection_yunet_2026may.onnx")
+    parser.add_argument("--face-model", type=Path, default=YUNET)
     parser.add_argument("--model", default=None, help="emotion model (default: bundled, else a stand-in)")
     parser.add_argument("--latency-photo", default="facerec_obama.jpg", help="a one-face photo in --photos")
     parser.add_argument("--repeats", type=int, default=30)
@@ -70,7 +47,7 @@ def main() -> int:
     from emotion.detector import EmotionDetector, analyze_image
     from emotion.faces import make_face_detector
     from emotion.media import encode_png, load_image
-    from emotion.model import BUNDLED_DIR, load_model
+    from emotion.model import load_model
 
     photos = sorted(p for p in args.photos.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not photos or not args.face_model.is_file():
@@ -97,13 +74,7 @@ def main() -> int:
     print(f"| **total** | | **{totals['yunet']}** | **{totals['haar']}** | | |\n")
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.model:
-            name, label = args.model, args.model
-        elif (BUNDLED_DIR / "config.json").is_file():
-            name, label = "bundled", f"bundled ({BUNDLED_DIR.name})"
-        else:
-            name = str(stand_in_checkpoint(Path(tmp) / "stand-in"))
-            label = "random stand-in shaped like the bundled ResNet (bundled model not installed)"
+        name, label = choose_model(args.model, Path(tmp))
         model = load_model(name, args.backend)
 
         rgb = load_image(args.photos / args.latency_photo)

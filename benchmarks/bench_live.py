@@ -28,7 +28,6 @@ make every number slower.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -36,31 +35,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import SHARED, YUNET, choose_model, vit_base_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-SHARED = ROOT.parent / "shared" / "data"
 SIZE = (640, 480)
-#: the seed hub model's classes (dima806/facial_emotions_image_detection)
-VIT_LABELS = ("sad", "disgust", "angry", "neutral", "fear", "surprise", "happy")
-
-
-def vit_base_checkpoint(out: Path) -> Path:
-    """A random ViT-base image classifier shaped like the seed hub model, saved with its preprocessor config."""
-    import torch
-    from transformers import ViTConfig, ViTForImageClassification
-
-    torch.manual_seed(0)
-    cfg = ViTConfig(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                    intermediate_size=3072, id2label=dict(enumerate(VIT_LABELS)),
-                    label2id={n: i for i, n in enumerate(VIT_LABELS)})
-    ViTForImageClassification(cfg).eval().save_pretrained(out)
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "image_processor_type": "ViTImageProcessor", "do_resize": True, "size": {"height": 224, "width": 224},
-        "resample": 2, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
-        "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
-    return out
 
 
 def video_frames(path: Path, count: int, start_s: float = 1.0) -> list:
@@ -156,7 +133,7 @@ def real_time(detector, frames, seconds: float, fps: float) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=SHARED / "media" / "videos" / "liveportrait_d3_expressions.mp4")
-    parser.add_argument("--face-model", type=Path, default=SHARED / "models" / "face_detection_yunet_2026may.onnx")
+    parser.add_argument("--face-model", type=Path, default=YUNET)
     parser.add_argument("--model", default=None, help="emotion model (default: bundled, else a stand-in)")
     parser.add_argument("--frames", type=int, default=60, help="frames timed per model (after 5 warm-up frames)")
     parser.add_argument("--realtime-s", type=float, default=6.0, help="seconds of the real-time run per model")
@@ -168,11 +145,10 @@ def main() -> int:
         print(f"needs the video {args.video} and YuNet at {args.face_model}", file=sys.stderr)
         return 2
 
-    from bench_image import stand_in_checkpoint
     from emotion.detector import EmotionDetector
     from emotion.faces import make_face_detector
     from emotion.live import LiveSettings
-    from emotion.model import BUNDLED_DIR, load_model
+    from emotion.model import load_model
 
     frames = video_frames(args.video, args.frames)
     detect_side = LiveSettings().detect_side   # what the Webcam page uses
@@ -182,13 +158,7 @@ def main() -> int:
           f"on a {detect_side} px copy, "
           f"real-time run: {args.fps:g} fps for {args.realtime_s:g} s\n")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.model:
-            models = [(args.model, args.model)]
-        elif (BUNDLED_DIR / "config.json").is_file():
-            models = [("bundled", f"bundled ({BUNDLED_DIR.name})")]
-        else:
-            models = [(str(stand_in_checkpoint(Path(tmp) / "stand-in")),
-                       "stand-in ResNet 48-320, 80 px, random (bundled model not installed)")]
+        models = [choose_model(args.model, Path(tmp))]
         if not args.skip_vit:
             models.append((str(vit_base_checkpoint(Path(tmp) / "vit-base")), "ViT-base 224 px, 7 labels, random"))
         rows = []
