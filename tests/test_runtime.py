@@ -107,6 +107,26 @@ def test_bf16_requested_on_a_cpu_without_it_says_why(monkeypatch, model, example
     assert "bf16 unavailable" in runner.reason
 
 
+needs_bf16 = pytest.mark.skipif(not rt.bf16_support()[0], reason="this CPU has no AMX / AVX-512 bf16")
+
+
+@needs_bf16
+@pytest.mark.parametrize("trace_fails", [False, True])
+def test_bf16_runs_any_batch_size(monkeypatch, model, example, trace_fails):
+    if trace_fails:
+        def no_trace(*args, **kwargs):
+            raise RuntimeError("cannot trace this model")
+        monkeypatch.setattr(torch.jit, "trace", no_trace)
+    runner = rt.build_runner(model, example, "bf16")
+    assert runner.name == "bf16" and runner.agreement.ok
+    assert ("eager mode" if trace_fails else "frozen TorchScript") in runner.reason
+    for rows in (1, 5):
+        batch = np.random.default_rng(rows).standard_normal((rows, 3, 32, 32)).astype(np.float32)
+        out = runner(batch)
+        assert out.shape == (rows, 4) and out.dtype == np.float32
+        assert rt.compare(eager_logits(model, batch), out).ok
+
+
 # ---------------------------------------------------------------- IPEX: absent, broken, present
 
 
