@@ -34,3 +34,14 @@ def app_test():
     def make(script: str):
         return AppTest.from_file(str(ROOT / script), default_timeout=120)
     return make
+
+
+@pytest.fixture
+def open_page(app_test, bundled, tiny_checkpoint):
+    """Factory: ``open_page("pages/1_Image.py")`` -> AppTest already run once, the tiny checkpoint as bundled model."""
+    def open_(script: str):
+        bundled(tiny_checkpoint)
+        at = app_test(script).run()
+        assert not at.exception
+        return at
+    return open_

@@ -22,11 +22,8 @@ def clip_bytes(tmp_path_factory) -> bytes:
 
 
 @pytest.fixture
-def page(app_test, bundled, tiny_checkpoint):
-    bundled(tiny_checkpoint)
-    at = app_test("pages/3_Film.py").run()
-    assert not at.exception
-    return at
+def page(open_page):
+    return open_page("pages/3_Film.py")
 
 
 def _texts(elements) -> str:

@@ -17,11 +17,8 @@ def png_bytes(rgb):
 
 
 @pytest.fixture
-def page(app_test, bundled, tiny_checkpoint):
-    bundled(tiny_checkpoint)
-    at = app_test("pages/1_Image.py").run()
-    assert not at.exception
-    return at
+def page(open_page):
+    return open_page("pages/1_Image.py")
 
 
 def test_page_asks_for_an_upload(page):
