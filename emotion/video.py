@@ -385,9 +385,3 @@ def probe(source: str | os.PathLike | Any) -> VideoInfo:
     with open_video(source) as video:
         return video.info
 
-
-def analyze_video(source, *args, **kwargs):
-    """Per-scene emotions of a video: :func:`emotion.film.analyze_video` (the public API names this module)."""
-    from .film import analyze_video as _analyze
-
-    return _analyze(source, *args, **kwargs)

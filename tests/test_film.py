@@ -36,6 +36,24 @@ def _run(path, **kw):
     return analyze_video(path, **kw)
 
 
+@pytest.mark.parametrize("name", ["analyze_video", "FilmSettings", "VideoReport"])
+def test_public_api_exports_the_film_analysis(name):
+    import emotion
+    import emotion.film
+    import emotion.video
+
+    assert getattr(emotion, name) is getattr(emotion.film, name)
+    assert name in emotion.__all__
+    assert not hasattr(emotion.video, name), "emotion.video only decodes; the film analysis lives in emotion.film"
+
+
+def test_public_analyze_video_runs_the_film_analysis(film):
+    import emotion
+
+    report = emotion.analyze_video(film, detector=fake_detector(), film=emotion.FilmSettings(fps=2), cache=False)
+    assert isinstance(report, emotion.VideoReport) and len(report.scenes) == len(SCENES)
+
+
 def test_scenes_samples_and_aggregation(film):
     report = _run(film, fps=4)
     assert report.complete and report.stopped_at is None and report.warnings == ()
