@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .types import ImageResult
@@ -38,20 +40,34 @@ def emotion_hex(label: str) -> str:
     return "#{:02x}{:02x}{:02x}".format(*emotion_color(label))
 
 
-def annotate(rgb: np.ndarray, result: ImageResult, show_score: bool = True) -> np.ndarray:
-    """A copy of ``rgb`` with each face's box and ``emotion confidence`` label drawn on it.
+def annotate(rgb: np.ndarray, result: ImageResult, show_score: bool = True,
+             numbers: Sequence[int] | None = None) -> np.ndarray:
+    """A copy of ``rgb`` with each face's box and ``number emotion confidence`` label drawn on it.
 
-    Line width and text size follow the image size so labels stay legible on
-    both thumbnails and 4K frames.
+    Faces are numbered 1, 2, ... in the order of ``result.faces`` unless
+    ``numbers`` gives one number per face: the live pipeline passes its track
+    ids, so "face 3" on the video is "Face 3" on the Webcam page and its chart
+    even after faces left and came back. Line width and text size follow the
+    image size so labels stay legible on both thumbnails and 4K frames.
+
+    >>> from emotion.types import FaceResult
+    >>> face = FaceResult((2, 2, 20, 20), 0.9, "happy", {"happy": 0.8, "sad": 0.2})
+    >>> res = ImageResult((face,), 32, 32, "haar", "m", ("happy", "sad"))
+    >>> annotate(np.zeros((32, 32, 3), np.uint8), res, numbers=[3]).shape
+    (32, 32, 3)
     """
     import cv2
 
+    if numbers is None:
+        numbers = range(1, len(result.faces) + 1)
+    elif len(numbers) != len(result.faces):
+        raise ValueError(f"annotate: expected one number per face ({len(result.faces)}), got {len(numbers)}")
     out = np.array(rgb, dtype=np.uint8, copy=True)
     h, w = out.shape[:2]
     thick = max(1, round(max(h, w) / 400))
     font_scale = max(0.35, max(h, w) / 1400)
     font = cv2.FONT_HERSHEY_SIMPLEX
-    for i, face in enumerate(result.faces, start=1):
+    for i, face in zip(numbers, result.faces):
         color = emotion_color(face.emotion)
         x1, y1, x2, y2 = face.box
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thick)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from emotion.annotate import EMOTION_COLORS, annotate, emotion_color, emotion_hex
 from emotion.labels import CANONICAL
@@ -35,3 +36,25 @@ def test_no_faces_returns_an_identical_copy():
     rgb = np.full((10, 10, 3), 7, np.uint8)
     out = annotate(rgb, ImageResult((), 10, 10, "fake", "m", ("happy",)))
     assert out is not rgb and (out == rgb).all()
+
+
+def two_faces(order=(0, 1)):
+    faces = (FaceResult((10, 40, 60, 90), 0.9, "happy", {"happy": 0.7, "sad": 0.3}),
+             FaceResult((120, 40, 170, 90), 0.8, "sad", {"happy": 0.2, "sad": 0.8}))
+    return ImageResult(tuple(faces[i] for i in order), 200, 120, "fake", "m", ("happy", "sad"))
+
+
+def test_numbers_label_each_face_and_default_to_its_place():
+    rgb = np.zeros((120, 200, 3), np.uint8)
+    assert np.array_equal(annotate(rgb, two_faces(), numbers=[1, 2]), annotate(rgb, two_faces()))
+    # numbered 2 and 1: the same picture as the faces listed the other way round, numbered by place
+    assert np.array_equal(annotate(rgb, two_faces(), numbers=(2, 1)), annotate(rgb, two_faces((1, 0))))
+    assert not np.array_equal(annotate(rgb, two_faces(), numbers=(2, 1)), annotate(rgb, two_faces()))
+    boxes_only = annotate(rgb, two_faces(), numbers=(17, 4))
+    assert tuple(boxes_only[60, 10]) == EMOTION_COLORS["happy"] and tuple(boxes_only[60, 120]) == EMOTION_COLORS["sad"]
+
+
+@pytest.mark.parametrize("numbers", [(), (1,), (1, 2, 3)])
+def test_numbers_must_name_every_face(numbers):
+    with pytest.raises(ValueError, match=r"one number per face \(2\)"):
+        annotate(np.zeros((120, 200, 3), np.uint8), two_faces(), numbers=numbers)

@@ -237,14 +237,17 @@ class LiveSession:
             self._ensure_worker()
 
     def overlay(self, rgb: np.ndarray) -> np.ndarray:
-        """``rgb`` with the latest analysed faces drawn on it (unchanged if none, or if the size changed)."""
+        """``rgb`` with the latest analysed faces drawn on it (unchanged if none, or if the size changed).
+
+        Each face is numbered by its track id, the number the page and its chart show.
+        """
         from ..annotate import annotate
 
         report = self._latest
         if report is None or not report.result.faces \
                 or (report.result.height, report.result.width) != tuple(rgb.shape[:2]):
             return rgb
-        return annotate(rgb, report.result, show_score=self.settings.show_score)
+        return annotate(rgb, report.result, show_score=self.settings.show_score, numbers=report.tracks)
 
     def callback(self, frame):
         """The ``video_frame_callback`` for ``webrtc_streamer``: av.VideoFrame in, annotated av.VideoFrame out."""
