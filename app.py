@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from emotion.ui import load_detector, show_notes, sidebar_settings, sidebar_status, status_rows
+from emotion.ui import setup_page, status_rows
 
 ROOT = Path(__file__).resolve().parent
 #: (script, label, icon, what it does); a page is linked only once its file exists.
@@ -18,8 +18,7 @@ PAGES = (
     ("pages/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
 )
 
-st.set_page_config(page_title="Emotion analytics", page_icon="🙂", layout="wide")
-settings = sidebar_settings()
+loaded = setup_page(None, "🙂")   # the shared prologue; None: the home page
 
 st.title("Emotion analytics")
 st.markdown(
@@ -34,9 +33,6 @@ for script, label, icon, what in PAGES:
         st.page_link(script, label=f"{label}: {what}", icon=icon)
 
 st.subheader("Active configuration")
-loaded = load_detector(settings)
-sidebar_status(loaded)
-show_notes(loaded)
 st.table(status_rows(loaded))
 
 st.caption(

@@ -105,6 +105,21 @@ def test_page_warns_and_stays_offline_on_a_bad_ice_setting(streamer, monkeypatch
     assert any("EMOTION_RTC_CONFIGURATION is not valid JSON" in w.value for w in at.warning)
 
 
+def test_live_options_survive_a_page_switch(streamer):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/2_Webcam.py").run()
+    at.slider(key="_w.webcam.smoothing").set_value(2.5).run()
+    at.checkbox(key="_w.webcam.show_score").uncheck().run()
+    at.switch_page("pages/1_Image.py").run()
+    at.switch_page("pages/2_Webcam.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="_w.webcam.smoothing").value == 2.5
+    assert at.checkbox(key="_w.webcam.show_score").value is False
+    assert session_of(at).settings.smoothing_s == 2.5 and session_of(at).settings.show_score is False
+
+
 def test_streaming_shows_face_emotion_speed_and_chart(streamer, photo):
     rgb = face_frame(photo)
     at = app().run()

@@ -1,12 +1,14 @@
 """Streamlit helpers shared by the pages: the only part of the project that imports streamlit.
 
 Pages stay thin: ``loaded = setup_page(title, icon)`` (page config, shared sidebar,
-cached detector, notes about fallbacks), then their own content.
+cached detector, notes about fallbacks), ``if model_missing(loaded): return``, then
+their own content. Widgets whose choice should survive a page switch use
+:func:`persisted_widget`.
 """
 
 from .loaders import Loaded, cached_face_detector, cached_model, load_detector
-from .sidebar import sidebar_settings
-from .status import setup_page, show_notes, sidebar_status, status_rows
+from .sidebar import persisted_widget, sidebar_settings
+from .status import model_missing, setup_page, show_notes, sidebar_status, status_rows
 
-__all__ = ["Loaded", "cached_face_detector", "cached_model", "load_detector", "sidebar_settings",
-           "setup_page", "show_notes", "sidebar_status", "status_rows"]
+__all__ = ["Loaded", "cached_face_detector", "cached_model", "load_detector", "model_missing", "persisted_widget",
+           "sidebar_settings", "setup_page", "show_notes", "sidebar_status", "status_rows"]

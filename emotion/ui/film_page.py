@@ -28,6 +28,8 @@ from emotion.scenes import SCENE_DETECTORS
 from emotion.timeline import timecode
 
 from .loaders import Loaded
+from .sidebar import persisted_widget
+from .status import model_missing
 
 VIDEO_TYPES = ("mp4", "mov", "m4v", "mkv", "avi", "webm", "mpg", "mpeg", "wmv", "flv", "ts")
 FPS_CHOICES = (0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
@@ -92,18 +94,6 @@ def progress_text(p) -> str:
     resumed = f" · resumed at {timecode(p.resumed_from)}" if p.resumed_from is not None else ""
     return (f"{where} · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)} · {p.scenes} scenes, "
             f"{p.faces} faces{resumed}")
-
-
-def _persisted(factory, name: str, default, label: str, **kwargs):
-    """A widget whose value survives page switches (Streamlit drops state of widgets not drawn)."""
-    store, wkey = f"{_P}{name}", f"_w.{_P}{name}"
-    if store not in st.session_state:
-        st.session_state[store] = default
-    st.session_state[wkey] = st.session_state[store]
-
-    def keep():
-        st.session_state[store] = st.session_state[wkey]
-    return factory(label, key=wkey, on_change=keep, **kwargs)
 
 
 # One analysis per job key at a time in this process. Streamlit's fast reruns start the next script
@@ -196,22 +186,23 @@ def _exports(key: str, report: VideoReport) -> tuple[str, str, str]:
 
 
 def render(loaded: Loaded) -> None:
+    """Draw the page body for an already loaded detector (the sidebar is drawn by the page)."""
     st.title("Film: emotions scene by scene")
     st.caption("Upload a film or trailer: shots are detected, faces are sampled a few times a second, and each "
                "scene gets the emotions its faces show. Expressions are not feelings; see the home page.")
-    if loaded.detector is None:
-        st.info("The Film page needs an emotion model; see the message above.")
+    if model_missing(loaded):
         return
     st.file_uploader("Film or trailer", type=list(VIDEO_TYPES), key="film.file",
                      help="the upload limit is set in .streamlit/config.toml (server.maxUploadSize)")
     left, right = st.columns(2)
     with left:
-        fps = _persisted(st.select_slider, "fps", 4.0, "Frames sampled per second", options=list(FPS_CHOICES),
-                         help="more samples catch brief expressions but take longer (about linearly)")
+        fps = persisted_widget(st.select_slider, f"{_P}fps", 4.0, "Frames sampled per second",
+                               options=list(FPS_CHOICES),
+                               help="more samples catch brief expressions but take longer (about linearly)")
     with right:
-        scene_kind = _persisted(st.radio, "scene_detector", "content", "Shot detection",
-                                options=list(SCENE_DETECTORS), horizontal=True,
-                                help="content: hard cuts; adaptive: steadier with fast camera motion")
+        scene_kind = persisted_widget(st.radio, f"{_P}scene_detector", "content", "Shot detection",
+                                      options=list(SCENE_DETECTORS), horizontal=True,
+                                      help="content: hard cuts; adaptive: steadier with fast camera motion")
     try:
         stored = _current_upload()
     except OSError as exc:

@@ -21,6 +21,7 @@ from emotion.media import IMAGE_TYPES, encode_png, load_image
 from emotion.types import Faces, FaceResult, ImageResult
 
 from .loaders import Loaded
+from .status import model_missing
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,7 @@ def render(loaded: Loaded) -> None:
     """Draw the page body for an already loaded detector (the sidebar is drawn by the page)."""
     st.title("Image")
     st.caption("Upload a photo: every face gets a box, its most likely emotion and the probabilities of all of them.")
-    if loaded.detector is None:
-        st.info("The page needs an emotion model; see the message above.")
+    if model_missing(loaded):
         return
     upload = st.file_uploader("Photo", type=list(IMAGE_TYPES), key="image_upload",
                               help="JPEG, PNG, WebP, BMP or TIFF")

@@ -22,16 +22,28 @@ _DETECTOR_HELP = {"auto": "auto (YuNet if available)", "yunet": "YuNet (CNN, bes
                   "haar": "Haar (classic, frontal only)"}
 
 
-def _keep(name: str) -> None:
-    st.session_state[f"emotion.{name}"] = st.session_state[f"_w.emotion.{name}"]
+def _keep(store: str) -> None:
+    st.session_state[store] = st.session_state[f"_w.{store}"]
 
 
-def _widget(factory, name: str, default, label: str, **kwargs):
-    store, wkey = f"emotion.{name}", f"_w.emotion.{name}"
+def persisted_widget(factory, store: str, default, label: str, **kwargs):
+    """``factory(label, ...)`` (``st.slider``, ``st.selectbox``, ...) whose value survives page switches.
+
+    The value lives under ``store`` in ``st.session_state`` (``default`` until
+    the user changes it); the widget itself gets the key ``_w.<store>``, which
+    Streamlit may drop whenever a page run does not draw it.
+
+    >>> fps = persisted_widget(st.select_slider, "film.fps", 4.0, "Samples/s", options=[1.0, 4.0])  # doctest: +SKIP
+    """
+    wkey = f"_w.{store}"
     if store not in st.session_state:
         st.session_state[store] = default
     st.session_state[wkey] = st.session_state[store]
-    return factory(label, key=wkey, on_change=_keep, args=(name,), **kwargs)
+    return factory(label, key=wkey, on_change=_keep, args=(store,), **kwargs)
+
+
+def _widget(factory, name: str, default, label: str, **kwargs):
+    return persisted_widget(factory, f"emotion.{name}", default, label, **kwargs)
 
 
 def sidebar_settings() -> Settings:

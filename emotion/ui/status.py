@@ -39,15 +39,35 @@ def sidebar_status(loaded: Loaded) -> None:
         st.sidebar.caption(f"Active: {det.model.name} · {det.face_detector.name} · {det.model.backend}")
 
 
-def setup_page(title: str, icon: str) -> Loaded:
+APP_NAME = "Emotion analytics"
+
+
+def model_missing(loaded: Loaded) -> bool:
+    """True (and says so on the page) when no emotion model could be loaded; the page then stops.
+
+    The error itself, with what to do, is already shown by :func:`setup_page`.
+
+    >>> if model_missing(loaded):                 # doctest: +SKIP
+    ...     return
+    """
+    if loaded.detector is not None:
+        return False
+    st.info("This page needs an emotion model; see the message above.")
+    return True
+
+
+def setup_page(title: str | None, icon: str) -> Loaded:
     """The prologue every page shares: page config, sidebar settings, loaded detector, notes.
+
+    ``title`` names the page in the browser tab; ``None`` is the home page (app.py).
 
     >>> loaded = setup_page("Image", "🖼️")      # doctest: +SKIP
     """
     from .loaders import load_detector
     from .sidebar import sidebar_settings
 
-    st.set_page_config(page_title=f"{title} · Emotion analytics", page_icon=icon, layout="wide")
+    page_title = APP_NAME if title is None else f"{title} · {APP_NAME}"
+    st.set_page_config(page_title=page_title, page_icon=icon, layout="wide")
     loaded = load_detector(sidebar_settings())
     sidebar_status(loaded)
     show_notes(loaded)

@@ -20,6 +20,8 @@ from emotion.live.charts import rolling_figure, summary_figure, timeline_figure
 from emotion.types import Settings
 
 from .loaders import Loaded, cached_face_detector
+from .sidebar import persisted_widget
+from .status import model_missing
 
 #: Seconds between refreshes of the live panel while streaming. Building the Plotly figure takes the
 #: GIL from the analysis thread, so refreshing more often than the chart can show costs frame rate.
@@ -143,13 +145,14 @@ def render(loaded: Loaded) -> None:
     st.caption("Live facial-expression analysis of your camera: boxes and labels on the video, a rolling chart "
                "per face, and an optional per-second recording.")
     st.info(PRIVACY, icon="🔒")
-    if loaded.detector is None:
-        st.info("The page needs an emotion model; see the message above.")
+    if model_missing(loaded):
         return
     with st.expander("Live options"):
-        smoothing = st.slider("Smoothing (seconds)", 0.0, 5.0, 1.0, 0.25, key="webcam.smoothing",
-                              help="time constant of the moving average per face; 0 shows raw per-frame scores")
-        show_score = st.checkbox("Show the probability on the video", True, key="webcam.show_score")
+        smoothing = persisted_widget(st.slider, "webcam.smoothing", 1.0, "Smoothing (seconds)", min_value=0.0,
+                                     max_value=5.0, step=0.25,
+                                     help="time constant of the moving average per face; 0 shows raw "
+                                          "per-frame scores")
+        show_score = persisted_widget(st.checkbox, "webcam.show_score", True, "Show the probability on the video")
     settings = live_settings(loaded.settings, smoothing, show_score)
     session, board = session_state(settings, live_detector(loaded, settings))
     rtc, rtc_problem = read_rtc()

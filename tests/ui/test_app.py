@@ -20,6 +20,17 @@ def test_home_page_without_bundled_model_explains_what_to_do(app_test, bundled):
     assert links and "Image" in links[0].proto.label
 
 
+@pytest.mark.parametrize("script", ["pages/1_Image.py", "pages/2_Webcam.py", "pages/3_Film.py"])
+def test_every_page_without_a_model_shows_the_same_error_and_stops(app_test, bundled, script):
+    bundled(None)
+    at = app_test(script).run()
+    assert not at.exception
+    assert "bundled emotion model is not installed" in texts(at.error)
+    assert "This page needs an emotion model" in texts(at.info)
+    assert {"Emotion model", "Face detector"} <= {w.label for w in at.sidebar.selectbox}
+    assert not at.get("file_uploader"), "nothing to upload without a model"
+
+
 def test_home_page_shows_model_detector_and_backend(app_test, bundled, tiny_checkpoint, yunet_path, monkeypatch):
     bundled(tiny_checkpoint)
     monkeypatch.setenv("EMOTION_FACE_MODEL", str(yunet_path))
