@@ -25,9 +25,9 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -306,12 +306,12 @@ def markdown(report: Report) -> str:
     """The report as a markdown table with the machine, the load and the notes."""
     env = report.environment
     lines = [
-        f"CPU: {env.get('cpu')} ({env.get('cores')} cores; {env.get('isa')}), {env.get('threads')} threads; "
-        f"torch {env.get('torch')}, onnxruntime {env.get('onnxruntime')}, Python {env.get('python')}. "
-        f"Load average before/after (1, 5, 15 min): {env.get('load_before')} / {env.get('load_after')}.",
+        (f"CPU: {env.get('cpu')} ({env.get('cores')} cores; {env.get('isa')}), {env.get('threads')} threads; "
+         f"torch {env.get('torch')}, onnxruntime {env.get('onnxruntime')}, Python {env.get('python')}. "
+         f"Load average before/after (1, 5, 15 min): {env.get('load_before')} / {env.get('load_after')}."),
         "",
-        "| model | backend | batch | images/s | p50 ms | p95 ms | CPU ms | calls | file MB | top-1 agreement | guard "
-        "| x eager |",
+        ("| model | backend | batch | images/s | p50 ms | p95 ms | CPU ms | calls | file MB | top-1 agreement "
+         "| guard | x eager |"),
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in report.rows:

@@ -24,18 +24,22 @@ unavailable or rejected raises :class:`~emotion.errors.BackendUnavailable`;
 
 from __future__ import annotations
 
-import copy
-import functools
 import logging
 import time
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from . import runtime_torch
 from .errors import BackendUnavailable
+from .runtime_torch import (  # noqa: F401 - re-exported
+    TorchRunner,
+    bf16_support,
+    cpu_flags,
+    import_ipex,
+    logits_module,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,65 +58,6 @@ AUTO_TIME_BUDGET_S = 1.0
 # ---------------------------------------------------------------- what this machine can do
 
 
-def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
-    """The CPU feature flags the kernel reports (empty where /proc/cpuinfo is absent)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.partition(":")[2].split())
-    return frozenset()
-
-
-def bf16_support() -> tuple[bool, str]:
-    """Whether this CPU runs bf16 matrix maths natively (AMX or AVX-512 bf16), and how we know."""
-    flags = cpu_flags()
-    if "amx_bf16" in flags:
-        return True, "CPU has AMX bf16 tiles"
-    if "avx512_bf16" in flags:
-        return True, "CPU has AVX-512 bf16"
-    import torch
-
-    capability = str(torch.backends.cpu.get_cpu_capability())
-    if "AMX" in capability.upper() or "BF16" in capability.upper():
-        return True, f"PyTorch reports CPU capability {capability}"
-    shown = capability if not flags else f"{capability}; no amx_bf16/avx512_bf16 in /proc/cpuinfo"
-    return False, f"CPU lacks AMX and AVX-512 bf16 ({shown}): bf16 would be emulated and slow"
-
-
-def import_ipex():
-    """``(module, "")`` if intel_extension_for_pytorch imports and matches torch, else ``(None, reason)``.
-
-    IPEX is archived; its last release (2.8) is built for torch 2.8 and its
-    import raises (AttributeError with newer torch), so any exception at import
-    means "not available" and the reason is kept for display.
-    """
-    import importlib
-
-    import torch
-
-    try:
-        ipex = importlib.import_module("intel_extension_for_pytorch")
-    except ModuleNotFoundError:
-        return None, "intel_extension_for_pytorch is not installed (see README, Fast inference)"
-    except Exception as exc:  # noqa: BLE001 - any failure inside a third-party import means unavailable
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return None, f"intel_extension_for_pytorch fails to import: {type(exc).__name__}: {first}"
-    version = str(getattr(ipex, "__version__", "unknown"))
-    if _major_minor(version) != _major_minor(torch.__version__):
-        return None, (f"intel_extension_for_pytorch {version} is built for torch {_major_minor(version)}, "
-                      f"but torch is {torch.__version__}")
-    if not callable(getattr(ipex, "optimize", None)):
-        return None, f"intel_extension_for_pytorch {version} has no optimize()"
-    return ipex, ""
-
-
-def _major_minor(version: str) -> str:
-    return ".".join(version.split("+")[0].split(".")[:2])
-
-
 def available_backends() -> dict[str, tuple[bool, str]]:
     """Each concrete backend -> (available on this machine, why or why not).
 
@@ -123,140 +68,16 @@ def available_backends() -> dict[str, tuple[bool, str]]:
     (True, 'fp32 PyTorch, always available')
     """
     out: dict[str, tuple[bool, str]] = {"eager": (True, "fp32 PyTorch, always available")}
-    ok, why = bf16_support()
+    ok, why = runtime_torch.bf16_support()
     out["bf16"] = (ok, f"bf16 weights + channels_last: {why}" if ok else why)
-    ipex, why = import_ipex()
+    ipex, why = runtime_torch.import_ipex()
     out["ipex"] = (True, f"intel_extension_for_pytorch {ipex.__version__}") if ipex is not None else (False, why)
     from .runtime_onnx import onnx_available
 
     out["onnx-int8"] = onnx_available()
     return out
 
-
-# ---------------------------------------------------------------- runners
-
-
-class TorchRunner:
-    """Runs a torch module; optionally casts the input (bf16) and/or uses channels_last."""
-
-    agreement = None   # an Agreement once the guard has checked it
-    trials = ()        # what ``auto`` measured, when it chose this runner
-
-    def __init__(self, name: str, module, reason: str, dtype=None, channels_last: bool = False,
-                 autocast: bool = False):
-        self.name = name
-        self.reason = reason
-        self.module = module
-        self.dtype = dtype
-        self.channels_last = channels_last
-        self.autocast = autocast
-
-    def __call__(self, pixel_values: np.ndarray) -> np.ndarray:
-        import torch
-
-        x = torch.from_numpy(np.ascontiguousarray(pixel_values, dtype=np.float32))
-        if self.dtype is not None:
-            x = x.to(self.dtype)
-        if self.channels_last and x.ndim == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            if self.autocast:
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    out = self.module(x)
-            else:
-                out = self.module(x)
-        logits = out if isinstance(out, torch.Tensor) else out["logits"] if isinstance(out, dict) else out.logits
-        return logits.float().numpy()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}: {self.reason}>"
-
-
-@functools.cache
-def _logits_class():
-    import torch
-
-    class Logits(torch.nn.Module):
-        """Calls a transformers model with ``pixel_values`` and returns the logits tensor only."""
-
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, pixel_values):
-            return self.inner(pixel_values=pixel_values).logits
-
-    return Logits
-
-
-def logits_module(model):
-    """``model`` wrapped so that ``module(pixel_values) -> logits`` (for bf16 copies, tracing, ONNX export)."""
-    return _logits_class()(model).eval()
-
-
-def _build_eager(model, example, cache_key):
-    return TorchRunner("eager", logits_module(model), "fp32 PyTorch")
-
-
-def _build_bf16(model, example, cache_key):
-    ok, why = bf16_support()
-    if not ok:
-        raise BackendUnavailable(f"bf16: {why}")
-    import torch
-
-    # A bf16 copy of the weights beats autocast here: autocast re-casts every
-    # weight on every call (measured 1.2-1.7x slower, see README Fast inference).
-    # Freezing a trace folds batch norms into the convolutions: 1.2-1.6x less CPU
-    # time on the bundled ResNet, no change on ViT.
-    module = copy.deepcopy(logits_module(model)).to(dtype=torch.bfloat16, memory_format=torch.channels_last)
-    module, how = _traced(module, example, autocast=False, dtype=torch.bfloat16)
-    return TorchRunner("bf16", module, f"bf16 weights + channels_last, {how} ({why})", dtype=torch.bfloat16,
-                       channels_last=True)
-
-
-def _build_ipex(model, example, cache_key):
-    ipex, why = import_ipex()
-    if ipex is None:
-        raise BackendUnavailable(f"ipex: {why}")
-    import torch
-
-    use_bf16, bf16_why = bf16_support()
-    module = copy.deepcopy(logits_module(model)).to(memory_format=torch.channels_last)
-    dtype = torch.bfloat16 if use_bf16 else torch.float32
-    try:
-        module = ipex.optimize(module, dtype=dtype, inplace=True)
-    except Exception as exc:  # noqa: BLE001 - a third-party optimiser may fail in any way
-        raise BackendUnavailable(f"ipex: ipex.optimize failed: {type(exc).__name__}: {exc}") from exc
-    precision = "bf16 autocast" if use_bf16 else "fp32"
-    # IPEX fuses operators (conv+bn+relu, linear+gelu, ...) only in a frozen TorchScript
-    # graph; measured 2.9x faster than the optimised eager module on the bundled ResNet.
-    module, how = _traced(module, example, autocast=use_bf16)
-    return TorchRunner("ipex", module, f"ipex.optimize, {how}, {precision} (intel_extension_for_pytorch "
-                       f"{getattr(ipex, '__version__', '?')})", channels_last=True, autocast=use_bf16)
-
-
-def _traced(module, example, autocast: bool, dtype=None):
-    """``(frozen TorchScript of module, how)``, or ``(module, "eager mode")`` if tracing fails.
-
-    Traced on two rows of ``example`` (cast to ``dtype``); the batch size stays free.
-    """
-    import torch
-
-    if example is None:
-        return module, "eager mode"
-    x = torch.from_numpy(np.ascontiguousarray(example[:2], dtype=np.float32)).to(dtype or torch.float32)
-    x = x.contiguous(memory_format=torch.channels_last)
-    try:
-        with warnings.catch_warnings(), torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
-                                                                              enabled=autocast):
-            warnings.simplefilter("ignore")
-            traced = torch.jit.freeze(torch.jit.trace(module, x, check_trace=False))
-            traced(x)
-            traced(x)  # the second call runs the fusion passes; fail here, not on the user's first batch
-    except (RuntimeError, TypeError, ValueError) as exc:
-        log.info("tracing failed (%s); running the module in eager mode", exc)
-        return module, "eager mode"
-    return traced, "frozen TorchScript"
+# ---------------------------------------------------------------- backends
 
 
 def _build_onnx_int8(model, example, cache_key):
@@ -267,9 +88,9 @@ def _build_onnx_int8(model, example, cache_key):
 
 #: backend name -> builder(model, example, cache_key) -> runner; raises BackendUnavailable
 BUILDERS: dict[str, Callable] = {
-    "eager": _build_eager,
-    "bf16": _build_bf16,
-    "ipex": _build_ipex,
+    "eager": runtime_torch.build_eager,
+    "bf16": runtime_torch.build_bf16,
+    "ipex": runtime_torch.build_ipex,
     "onnx-int8": _build_onnx_int8,
 }
 

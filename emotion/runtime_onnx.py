@@ -50,7 +50,7 @@ def onnx_available() -> tuple[bool, str]:
     try:
         import onnx  # noqa: F401
         import onnxruntime
-        import onnxruntime.quantization  # noqa: F401
+        import onnxruntime.quantization
     except ImportError as exc:
         return False, f"onnxruntime/onnx not installed ({exc.name}); pip install onnx onnxruntime"
     return True, f"onnxruntime {onnxruntime.__version__} int8"
@@ -96,7 +96,7 @@ def export_onnx(model, example: np.ndarray, path: Path) -> str:
     """
     import torch
 
-    from .runtime import logits_module
+    from .runtime_torch import logits_module
 
     module = logits_module(model)
     x = torch.from_numpy(np.ascontiguousarray(example[: min(2, len(example))], dtype=np.float32))
@@ -131,10 +131,15 @@ def choose_quantization(path: Path) -> str:
 
 def quantize(src: Path, dst: Path, example: np.ndarray, mode: str) -> None:
     """Quantise the fp32 ONNX file ``src`` to int8 ``dst`` (``mode``: dynamic or static)."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
-    from .runtime import cpu_flags
+    from .runtime_torch import cpu_flags
 
     # Without VNNI/AMX int8, u8*s8 products can saturate; reduce_range avoids it at a small accuracy cost.
     reduce_range = not ({"avx512_vnni", "avx_vnni", "amx_int8"} & cpu_flags())
@@ -185,7 +190,7 @@ def _make(model, example: np.ndarray, folder: Path, final: Path) -> dict:
         int8 = Path(tmp) / "model.int8.onnx"
         try:
             quantize(fp32, int8, example, mode)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime's quantiser raises many kinds of errors
+        except Exception as exc:  # onnxruntime's quantiser raises many kinds of errors
             raise BackendUnavailable(f"onnx-int8: {mode} quantisation failed: {type(exc).__name__}: "
                                      f"{(str(exc).splitlines() or [''])[0][:200]}") from exc
         fp32_bytes = fp32.stat().st_size + sum(p.stat().st_size for p in Path(tmp).glob("model.fp32.onnx.*"))

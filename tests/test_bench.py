@@ -11,10 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from emotion import benchmark  # noqa: E402
-from emotion.cli import main  # noqa: E402
-from emotion.commands import bench as bench_command  # noqa: E402
-from emotion.runtime import available_backends  # noqa: E402
+from emotion import benchmark
+from emotion.cli import main
+from emotion.commands import bench as bench_command
+from emotion.runtime import available_backends
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_SPECS_FOR = bench_command.specs_for

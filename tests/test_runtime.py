@@ -13,9 +13,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from emotion import runtime as rt  # noqa: E402
-from emotion import runtime_onnx  # noqa: E402
-from emotion.errors import BackendUnavailable  # noqa: E402
+from emotion import runtime as rt
+from emotion import runtime_onnx
+from emotion import runtime_torch as rt_torch
+from emotion.errors import BackendUnavailable
 
 IPEX = "intel_extension_for_pytorch"
 
@@ -84,9 +85,9 @@ def test_eager_is_always_available_and_every_backend_has_a_reason():
 def test_bf16_support_follows_cpu_flags(monkeypatch, tmp_path, flags, capability, expected):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\n")
-    monkeypatch.setattr(rt, "cpu_flags", lambda path=str(cpuinfo): frozenset(flags.split()))
+    monkeypatch.setattr(rt_torch, "cpu_flags", lambda path=str(cpuinfo): frozenset(flags.split()))
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
-    ok, reason = rt.bf16_support()
+    ok, reason = rt_torch.bf16_support()
     assert ok is expected
     assert reason
 
@@ -99,7 +100,7 @@ def test_cpu_flags_reads_the_flags_line(tmp_path):
 
 
 def test_bf16_requested_on_a_cpu_without_it_says_why(monkeypatch, model, example):
-    monkeypatch.setattr(rt, "bf16_support", lambda: (False, "CPU lacks AMX and AVX-512 bf16"))
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (False, "CPU lacks AMX and AVX-512 bf16"))
     with pytest.raises(BackendUnavailable, match="lacks AMX"):
         rt.build_runner(model, example, "bf16")
     runner = rt.build_runner(model, example, "auto")
@@ -231,7 +232,7 @@ class _Broken:
 
 @pytest.fixture()
 def broken_bf16(monkeypatch):
-    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
     monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Broken(model))
 
 
@@ -262,7 +263,7 @@ class _Crashing:
 
 
 def test_a_backend_that_crashes_is_rejected(monkeypatch, model, example):
-    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
     monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Crashing())
     with pytest.raises(BackendUnavailable, match="failed on the example batch.*oneDNN"):
         rt.build_runner(model, example, "bf16")
@@ -289,7 +290,7 @@ class _Same:
     ({"eager": 1.0, "bf16": 2.0}, "eager"),
 ])
 def test_auto_picks_the_fastest(monkeypatch, model, example, times, winner):
-    monkeypatch.setattr(rt, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
     monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, e, k: _Same("bf16", m))
     monkeypatch.setattr(rt, "_race", lambda runners, x, **kw: {n: times[n] for n in runners})
     runner = rt.build_runner(model, example, "auto")  # no cache key: onnx-int8 is not tried
