@@ -81,6 +81,7 @@ def available_backends() -> dict[str, tuple[bool, str]]:
     out["onnx-int8"] = onnx_available()
     return out
 
+
 # ---------------------------------------------------------------- backends
 
 

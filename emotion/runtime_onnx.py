@@ -25,6 +25,7 @@ Export failures become :class:`~emotion.errors.BackendUnavailable`, so
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import logging
 import os
@@ -56,6 +57,15 @@ def onnx_available() -> tuple[bool, str]:
     return True, f"onnxruntime {onnxruntime.__version__} int8"
 
 
+@functools.cache
+def ort_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes onnxruntime raises (its pybind module defines them, all straight from Exception)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    found = tuple(v for v in vars(state).values() if isinstance(v, type) and issubclass(v, Exception))
+    return found or (RuntimeError,)
+
+
 def onnx_cache_dir() -> Path:
     from .faces import cache_dir
 
@@ -81,7 +91,11 @@ class OnnxRunner:
 
     def __call__(self, pixel_values: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(pixel_values, dtype=np.float32)
-        return np.asarray(self.session.run(None, {self._input: x})[0], dtype=np.float32)
+        try:
+            out = self.session.run(None, {self._input: x})[0]
+        except ort_errors() as exc:  # onnxruntime's errors derive from Exception only
+            raise RuntimeError(f"onnxruntime failed on a batch of shape {x.shape}: {exc}") from exc
+        return np.asarray(out, dtype=np.float32)
 
     def __repr__(self) -> str:
         return f"<OnnxRunner {self.name}: {self.reason}>"
@@ -231,7 +245,10 @@ def build_onnx_int8(model, example: np.ndarray, cache_key: str | None) -> OnnxRu
 
 
 def _runner(path: Path, meta: dict, where: str) -> OnnxRunner:
-    session = _session(path)
+    try:
+        session = _session(path)
+    except ort_errors() as exc:
+        raise BackendUnavailable(f"onnx-int8: onnxruntime cannot load {path.name}: {exc}") from exc
     size = path.stat().st_size
     fp32 = meta.get("fp32_bytes")
     share = f", {size / fp32:.0%} of fp32" if fp32 else ""

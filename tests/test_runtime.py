@@ -366,6 +366,25 @@ def test_a_damaged_cache_file_is_rebuilt(model, example, tmp_path):
     assert "exported once" in again.reason and again.agreement.ok
 
 
+def test_onnxruntime_errors_become_clear_errors(monkeypatch, model, example):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail
+
+    runner = rt.build_runner(model, example, "onnx-int8", cache_key="k")
+
+    def fail(*args, **kwargs):
+        raise Fail("[ONNXRuntimeError] : 1 : FAIL : kernel crashed")
+
+    monkeypatch.setattr(runner.session, "run", fail)
+    with pytest.raises(RuntimeError, match="onnxruntime failed on a batch of shape.*kernel crashed"):
+        runner(example)
+    monkeypatch.setattr(runtime_onnx, "_session", fail)
+    with pytest.raises(BackendUnavailable, match="onnxruntime cannot load"):
+        rt.build_runner(model, example, "onnx-int8")  # no cache key: a fresh export that will not load
+    assert rt.build_runner(model, example, "auto", cache_key="k2").name != "onnx-int8"
+
+
 def test_export_failure_falls_back(monkeypatch, model, example):
     def fail(*args, **kwargs):
         raise RuntimeError("unsupported operator")
