@@ -46,6 +46,8 @@ BATCH = 64
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+#: Optional: each backend's agreement with fp32 measured on real validation faces (see runtime).
+AGREEMENT_FILE = "backend_agreement.json"
 
 
 def bundled_missing_message(path: Path) -> str:
@@ -373,6 +375,9 @@ def load_model(name: str = "bundled", backend: str = "auto") -> EmotionModel:
     from .runtime import build_runner
 
     key = checkpoint_hash(path)
-    runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key)
+    validated = None
+    if (path / AGREEMENT_FILE).is_file():
+        validated = _read_json(path / AGREEMENT_FILE, name)
+    runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated)
     log.info("loaded %s from %s (%s, backend %s: %s)", name, path, ", ".join(labels), runner.name, runner.reason)
     return EmotionModel(name, path, labels, preprocessing, runner, key)

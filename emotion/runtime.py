@@ -200,8 +200,26 @@ def _race(runners: dict, example: np.ndarray, budget_s: float = AUTO_TIME_BUDGET
     return best
 
 
-def _checked(name: str, model, example, cache_key, reference, check: bool):
+def _validated_rejection(name: str, validated: dict | None) -> str | None:
+    """Why ``name`` fails on the checkpoint's recorded validation faces, or None.
+
+    The example batch is synthetic; a checkpoint may ship ``backend_agreement.json`` with each
+    backend's agreement with fp32 measured on real validation faces (see
+    ``python -m emotion evaluate --record-agreement``). Those numbers are held to the same guard.
+    """
+    rec = (validated or {}).get("backends", {}).get(name)
+    if not rec:
+        return None
+    a = Agreement(float(rec["top1"]), float(rec["top1_ties"]), float(rec["max_prob_diff"]), int(rec["rows"]))
+    if a.ok:
+        return None
+    return f"{name}: rejected, differs from fp32 on {validated.get('source', 'validation faces')}: {a.why_rejected()}"
+
+
+def _checked(name: str, model, example, cache_key, reference, check: bool, validated: dict | None = None):
     """Build backend ``name`` and hold it to fp32 on ``example``; raises BackendUnavailable."""
+    if check and (why := _validated_rejection(name, validated)):
+        raise BackendUnavailable(why)
     runner = BUILDERS[name](model, example, cache_key)
     try:
         got = runner(example)  # also the warm-up
@@ -230,13 +248,14 @@ def example_for(model, rows: int = 8) -> np.ndarray:
 
 
 def build_runner(model, example: np.ndarray | None = None, backend: str = "auto", cache_key: str | None = None,
-                 *, check: bool = True):
+                 *, check: bool = True, validated: dict | None = None):
     """A runner for ``model`` on ``backend`` (see the module docstring).
 
     ``cache_key`` names the checkpoint (its hash): the ONNX int8 file is cached
     under it, and ``auto`` only tries ONNX when it is given (exporting on every
     load would cost seconds). ``check=False`` skips the agreement guard (the
-    benchmark uses it to measure rejected backends too).
+    benchmark uses it to measure rejected backends too). ``validated`` is a checkpoint's recorded
+    agreement on real faces (``backend_agreement.json``); a backend that fails it there is rejected.
     """
     if backend not in BACKENDS:
         raise BackendUnavailable(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -255,15 +274,15 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
         return eager
     if backend != "auto":
         try:
-            runner = _checked(backend, model, example, cache_key, reference, check)
+            runner = _checked(backend, model, example, cache_key, reference, check, validated)
         except BackendUnavailable as exc:
             raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
         log.info("backend %s: %s", runner.name, runner.reason)
         return runner
-    return _auto(model, example, cache_key, eager, reference, check)
+    return _auto(model, example, cache_key, eager, reference, check, validated)
 
 
-def _auto(model, example, cache_key, eager, reference, check):
+def _auto(model, example, cache_key, eager, reference, check, validated=None):
     """Time every available backend that passes the guard; return the fastest."""
     available = available_backends()
     skipped: list[Trial] = []
@@ -277,7 +296,7 @@ def _auto(model, example, cache_key, eager, reference, check):
             skipped.append(Trial(name, None, f"{name} skipped (no cache key to keep the exported file under)"))
             continue
         try:
-            accepted[name] = _checked(name, model, example, cache_key, reference, check)
+            accepted[name] = _checked(name, model, example, cache_key, reference, check, validated)
         except BackendUnavailable as exc:
             log.warning("auto: %s", exc)
             skipped.append(Trial(name, None, str(exc)))

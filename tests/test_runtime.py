@@ -395,3 +395,21 @@ def test_export_failure_falls_back(monkeypatch, model, example):
     runner = rt.build_runner(model, example, "auto", cache_key="k")
     assert runner.name != "onnx-int8"
     assert "ONNX export failed" in runner.reason
+
+
+@pytest.mark.parametrize("top1_ties, max_diff, rejected", [(0.978, 0.41, True), (1.0, 0.018, False)])
+def test_recorded_agreement_on_real_faces_is_enforced(model, example, monkeypatch, top1_ties, max_diff, rejected):
+    """A backend that passes on the synthetic batch but failed on the checkpoint's validation faces is rejected."""
+    if not rt.available_backends()["bf16"][0]:
+        pytest.skip("this CPU has no bf16 support")
+    validated = {"source": "3553 validation faces",
+                 "backends": {"bf16": {"top1": top1_ties, "top1_ties": top1_ties, "max_prob_diff": max_diff,
+                                       "rows": 3553}}}
+    if rejected:
+        with pytest.raises(BackendUnavailable, match="differs from fp32 on 3553 validation faces"):
+            rt.build_runner(model, example, "bf16", validated=validated)
+        monkeypatch.setattr(rt, "_race", lambda runners, x, **kw: {n: (0.0 if n == "bf16" else 1.0) for n in runners})
+        runner = rt.build_runner(model, example, "auto", validated=validated)
+        assert runner.name != "bf16" and "validation faces" in runner.reason
+    else:
+        assert rt.build_runner(model, example, "bf16", validated=validated).name == "bf16"

@@ -22,6 +22,9 @@ def add_arguments(p):
     p.add_argument("--html", metavar="FILE", default=None,
                    help="where to save the confusion-matrix heatmap (default: confusion-<source>.html)")
     p.add_argument("--no-html", action="store_true", help="do not write the heatmap")
+    p.add_argument("--record-agreement", action="store_true",
+                   help="measure every backend against fp32 on these faces and save it in the checkpoint "
+                        "(backend_agreement.json, enforced by the runtime's guard); use a selection split")
 
 
 def run(args) -> int:
@@ -29,6 +32,8 @@ def run(args) -> int:
     from ..training.evaluate import evaluate_fer, evaluate_folder
     from ..training.metrics import confusion_figure
 
+    if args.record_agreement:
+        return _record(args)
     model = load_model(args.model, backend=args.backend)
 
     def progress(done, total):
@@ -60,4 +65,18 @@ def run(args) -> int:
         html = Path(args.html or f"{stem}.html")
         confusion_figure(r, f"{model.name} on {ev.source}").write_html(html, include_plotlyjs=True)
         print(f"confusion heatmap written to {html}", file=sys.stderr)
+    return 0
+
+
+def _record(args) -> int:
+    from ..errors import DataError
+    from ..training.data import load_faceset
+    from ..training.evaluate import record_backend_agreement
+
+    if not args.fer2013 or args.split == "PrivateTest":
+        raise DataError("--record-agreement needs --fer2013 with --split PublicTest or Training "
+                        "(PrivateTest is kept for reporting only)")
+    ds = load_faceset(args.fer2013, args.ferplus).split(args.split)
+    out = record_backend_agreement(args.model, list(ds.images), f"{len(ds)} FER {args.split} faces")
+    print(json.dumps(out))
     return 0

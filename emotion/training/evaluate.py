@@ -134,3 +134,41 @@ def evaluate_folder(model, folder, progress=None) -> Evaluation:
 
 
 __all__ = ["Evaluation", "evaluate_fer", "evaluate_folder", "predict_faces", "EmotionError"]
+
+
+def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) -> dict:
+    """Measure each available non-fp32 backend against fp32 on real faces and save it with the checkpoint.
+
+    The runtime's load-time guard only sees a synthetic example batch; this records how each backend
+    agrees with fp32 on ``faces`` (e.g. FER+ PublicTest) into ``<checkpoint>/backend_agreement.json``,
+    which the guard then also enforces. Returns what was written.
+    """
+    import json
+
+    from transformers import AutoModelForImageClassification
+
+    from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, load_model
+    from ..runtime import available_backends, build_runner, compare
+
+    ref_model = load_model(name, backend="eager")
+    path = ref_model.path
+    ref = predict_faces(ref_model, faces)
+    hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
+    example = ref_model.preprocess(_example_crops())
+    # the model's own order of classes, as EmotionModel expects them
+    names = [hf.config.id2label[i] for i in range(hf.config.num_labels)]
+    from ..labels import canonical_labels
+
+    model_labels = canonical_labels(names, source=name)
+    out = {"source": source, "rows": len(faces), "backends": {}}
+    for backend, (ok, why) in available_backends().items():
+        if backend in ("eager", "auto") or not ok:
+            continue
+        runner = build_runner(hf, example, backend, cache_key=checkpoint_hash(path), check=False)
+        got = predict_faces(EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, ""), faces)
+        a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
+        out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
+                                    "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows}
+        log.info("%s vs fp32 on %s: %s", backend, source, a.describe())
+    (path / AGREEMENT_FILE).write_text(json.dumps(out, indent=2) + "\n")
+    return out

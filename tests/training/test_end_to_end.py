@@ -139,3 +139,21 @@ def test_evaluate_folder_label_model_lacks(tmp_path):
     ev = _score(probs, labels7, ["happy", "contempt", "angry"], ("angry", "happy", "contempt"), "x")
     assert ev.report.n == 2 and ev.report.accuracy == 1.0
     assert ev.skipped == {"label 'contempt' not predicted by the model": 1}
+
+
+def test_record_agreement_writes_file_the_loader_enforces(trained, tmp_path, capsys):
+    import shutil
+
+    _, ckpt, _, fer, plus = trained
+    local = tmp_path / "ckpt"
+    shutil.copytree(ckpt, local)
+    code = cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                     "--split", "PublicTest", "--record-agreement"])
+    assert code == 0
+    rec = json.loads((local / "backend_agreement.json").read_text())
+    assert rec["rows"] == 16 and "source" in rec
+    for b in rec["backends"].values():
+        assert 0 <= b["top1"] <= b["top1_ties"] <= 1 and b["rows"] == 16
+    assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                     "--split", "PrivateTest", "--record-agreement"]) == 1
+    assert "PrivateTest is kept for reporting only" in capsys.readouterr().err
