@@ -153,15 +153,16 @@ def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monke
     seen = {}
     real = runtime.build_runner
 
-    def spy(model, example, backend="auto", cache_key=None):
-        seen.update(example=example, backend=backend, cache_key=cache_key)
-        return real(model, example, backend, cache_key)
+    def spy(model, example, backend="auto", cache_key=None, validated=None):
+        seen.update(example=example, backend=backend, cache_key=cache_key, validated=validated)
+        return real(model, example, backend, cache_key, validated=validated)
 
     monkeypatch.setattr(runtime, "build_runner", spy)
     m = load_model(str(tiny_checkpoint), backend="eager")
     assert seen["cache_key"] == checkpoint_hash(tiny_checkpoint) == m.checkpoint
     assert seen["backend"] == "eager" and seen["example"].shape[1:] == (3, 80, 80)
     assert m.backend == "eager" and m.backend_reason
+    assert seen["validated"] is None  # no backend_agreement.json in the tiny checkpoint
 
 
 def test_checkpoint_hash_follows_the_weights(make_checkpoint, tmp_path):
