@@ -30,6 +30,7 @@ def add_arguments(p):
 def run(args) -> int:
     from ..model import load_model
     from ..training.evaluate import evaluate_fer, evaluate_folder
+    from ..training.data import training_cache_dir
     from ..training.metrics import confusion_figure
 
     if args.record_agreement:
@@ -45,7 +46,8 @@ def run(args) -> int:
         stem = f"confusion-{Path(args.folder).name or 'folder'}"
     else:
         labels = args.labels or ("ferplus" if args.ferplus else "fer2013")
-        ev = evaluate_fer(model, args.fer2013, args.ferplus, split=args.split, labels=labels, progress=progress)
+        ev = evaluate_fer(model, args.fer2013, args.ferplus, split=args.split, labels=labels, progress=progress,
+                          cache_dir=training_cache_dir())
         stem = f"confusion-{args.split}-{labels}"
     if sys.stderr.isatty() and not args.json:
         print(file=sys.stderr)
@@ -70,13 +72,13 @@ def run(args) -> int:
 
 def _record(args) -> int:
     from ..errors import DataError
-    from ..training.data import load_faceset
+    from ..training.data import load_faceset, training_cache_dir
     from ..training.evaluate import record_backend_agreement
 
     if not args.fer2013 or args.split == "PrivateTest":
         raise DataError("--record-agreement needs --fer2013 with --split PublicTest or Training "
                         "(PrivateTest is kept for reporting only)")
-    ds = load_faceset(args.fer2013, args.ferplus).split(args.split)
+    ds = load_faceset(args.fer2013, args.ferplus, cache_dir=training_cache_dir()).split(args.split)
     out = record_backend_agreement(args.model, list(ds.images), f"{len(ds)} FER {args.split} faces")
     print(json.dumps(out))
     return 0

@@ -24,14 +24,14 @@ def add_arguments(p):
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (slower; for CPUs without bf16)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training rows (smoke runs)")
     p.add_argument("--eval-limit", type=int, default=0, help="use only the first N PublicTest rows")
-    p.add_argument("--cache-dir", default=None, help="where parsed csv arrays are cached (default: user cache)")
+    p.add_argument("--cache-dir", default=None, help="where parsed csv arrays are cached (default: <EMOTION_CACHE_DIR or user cache>/training)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.pt")
 
 
 def run(args) -> int:
     from ..training.model_def import ArchConfig
     from ..training.train import TrainConfig, train
-    from ..training.paths import default_cache_dir
+    from ..training.data import training_cache_dir
 
     arch = ArchConfig(side=args.side, widths=tuple(int(v) for v in args.widths.split(",")),
                       depths=tuple(int(v) for v in args.depths.split(",")))
@@ -39,7 +39,7 @@ def run(args) -> int:
                       batch_size=args.batch_size, lr=args.lr, targets=args.targets,
                       label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads,
                       bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
-                      cache_dir=args.cache_dir or str(default_cache_dir()), arch=arch)
+                      cache_dir=args.cache_dir or str(training_cache_dir()), arch=arch)
 
     def report(row):
         print(f"epoch {row.epoch:3d}  loss {row.train_loss:.4f}  train {row.train_acc:.4f}  "

@@ -210,6 +210,13 @@ def build_faceset(fer: Fer2013, plus: FerPlus | None, lossy: np.ndarray | None =
     return FaceSet(fer.images[keep], soft[keep].astype(np.float32), majority[keep], fer_idx[keep], fer.usage[keep], rows)
 
 
+def training_cache_dir() -> Path:
+    """Where parsed FER arrays are cached: ``training/`` in the tool's cache (``$EMOTION_CACHE_DIR`` or the user cache)."""
+    from ..faces import cache_dir
+
+    return cache_dir() / "training"
+
+
 def _file_key(*paths) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -221,12 +228,16 @@ def _file_key(*paths) -> str:
     return h.hexdigest()[:16]
 
 
-def load_faceset(fer2013_csv, ferplus_csv=None, rebuild_rows=None, cache_dir: str | Path | None = None) -> FaceSet:
-    """Load and combine the csv files, caching the parsed arrays (parsing 300 MB of text takes ~30 s).
+def load_faceset(fer2013_csv, ferplus_csv=None, rebuild_rows=None, cache_dir: str | Path | None = None,
+                 drop_lossy: bool = True) -> FaceSet:
+    """Load and combine the csv files, caching the parsed arrays (parsing 300 MB of text takes ~10-30 s).
 
-    ``rebuild_rows`` defaults to ``fer2013_rebuild_rows.csv.gz`` beside the FER2013 file when it exists.
+    ``rebuild_rows`` defaults to ``fer2013_rebuild_rows.csv.gz`` beside the FER2013 file when it exists;
+    its lossy rows are left out unless ``drop_lossy`` is False (FER2013-label evaluation keeps every row).
     """
-    if rebuild_rows is None:
+    if not drop_lossy:
+        rebuild_rows = None
+    elif rebuild_rows is None:
         cand = Path(fer2013_csv).with_name("fer2013_rebuild_rows.csv.gz")
         rebuild_rows = cand if cand.exists() else None
     cache = None
@@ -237,8 +248,8 @@ def load_faceset(fer2013_csv, ferplus_csv=None, rebuild_rows=None, cache_dir: st
             return FaceSet(z["images"], z["soft"], z["majority"], z["fer2013"], z["usage"], z["rows"])
     fer = load_fer2013(fer2013_csv)
     plus = load_ferplus(ferplus_csv) if ferplus_csv else None
-    lossy = load_lossy_rows(rebuild_rows, len(fer.labels))
-    if lossy.any():
+    lossy = load_lossy_rows(rebuild_rows, len(fer.labels)) if drop_lossy else None
+    if lossy is not None and lossy.any():
         log.info("leaving out %d rows flagged pixels_from=jpg", int(lossy.sum()))
     ds = build_faceset(fer, plus, lossy)
     if cache is not None:

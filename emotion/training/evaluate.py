@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import DataError, EmotionError
 from ..labels import CANONICAL, canonical_label
-from .data import FER2013_LABELS, SPLITS, build_faceset, load_fer2013, load_ferplus, load_lossy_rows
+from .data import FER2013_LABELS, SPLITS, load_faceset
 from .metrics import Report, classification_report
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,12 @@ def _score(probs: np.ndarray, model_labels: tuple[str, ...], truth: list[str], e
 
 
 def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest", labels: str = "ferplus",
-                 progress=None) -> Evaluation:
+                 progress=None, cache_dir=None) -> Evaluation:
     """Score ``model`` on a FER2013 split against FER+ majority labels or the original FER2013 labels.
 
     ``labels="ferplus"`` uses the rows kept for training (majority is an emotion, pixels lossless);
     ``labels="fer2013"`` uses every row of the split, as FER2013 papers do, and takes the argmax
-    over the seven FER2013 classes.
+    over the seven FER2013 classes. ``cache_dir`` caches the parsed csv, as training does.
     """
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -88,14 +88,12 @@ def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest
         raise DataError(f"labels must be 'ferplus' or 'fer2013', got {labels!r}")
     if labels == "ferplus" and not ferplus_csv:
         raise DataError("--labels ferplus needs --ferplus fer2013new.csv")
-    fer = load_fer2013(fer2013_csv)
     if labels == "ferplus":
-        lossy = load_lossy_rows(Path(fer2013_csv).with_name("fer2013_rebuild_rows.csv.gz"), len(fer.labels))
-        ds = build_faceset(fer, load_ferplus(ferplus_csv), lossy).split(split)
+        ds = load_faceset(fer2013_csv, ferplus_csv, cache_dir=cache_dir).split(split)
         truth = [CANONICAL[i] for i in ds.majority]
         eval_labels = tuple(l for l in CANONICAL if l in truth)
     else:
-        ds = build_faceset(fer, None, None).split(split)
+        ds = load_faceset(fer2013_csv, None, cache_dir=cache_dir, drop_lossy=False).split(split)
         truth = [CANONICAL[i] for i in ds.fer2013]
         eval_labels = FER2013_LABELS
     probs = predict_faces(model, list(ds.images), progress=progress)
@@ -147,6 +145,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
 
     from transformers import AutoModelForImageClassification
 
+    from ..labels import canonical_labels
     from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, load_model
     from ..runtime import available_backends, build_runner, compare
 
@@ -157,8 +156,6 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     example = ref_model.preprocess(_example_crops())
     # the model's own order of classes, as EmotionModel expects them
     names = [hf.config.id2label[i] for i in range(hf.config.num_labels)]
-    from ..labels import canonical_labels
-
     model_labels = canonical_labels(names, source=name)
     out = {"source": source, "rows": len(faces), "backends": {}}
     for backend, (ok, why) in available_backends().items():

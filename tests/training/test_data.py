@@ -73,3 +73,12 @@ def test_ferplus_header_and_row_mismatch(tmp_path, fer_files):
     short.write_text("\n".join(plus.read_text().splitlines()[:10]) + "\n")
     with pytest.raises(DataError, match="same file order"):
         build_faceset(load_fer2013(fer), load_ferplus(short))
+
+
+def test_drop_lossy_false_keeps_every_row_and_caches_separately(fer_files, tmp_path):
+    fer, _, _ = fer_files
+    kept = load_faceset(fer, None, cache_dir=tmp_path / "c", drop_lossy=False)
+    dropped = load_faceset(fer, None, cache_dir=tmp_path / "c")
+    assert len(kept) == 80 and 3 in kept.rows
+    assert len(dropped) == 79 and 3 not in dropped.rows
+    assert len(list((tmp_path / "c").glob("faceset-*.npz"))) == 2
