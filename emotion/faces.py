@@ -100,7 +100,28 @@ def _check_params(min_face: int, threshold: float, max_side: int) -> None:
         raise SettingsError(f"max_side must be at least 64 pixels, got {max_side}")
 
 
-class YuNetDetector:
+class _Resizable:
+    """What both real detectors share: a twin with another minimum face size."""
+
+    min_face: int
+    threshold: float
+    max_side: int
+
+    def with_min_face(self, min_face: int):
+        """The same detector, sharing its loaded network and lock, with another minimum face size.
+
+        Used when frames are shrunk before detection (films), so the user's minimum face size
+        still means pixels of the original frame.
+        """
+        import copy
+
+        _check_params(min_face, self.threshold, self.max_side)
+        twin = copy.copy(self)
+        twin.min_face = int(min_face)
+        return twin
+
+
+class YuNetDetector(_Resizable):
     """OpenCV's YuNet CNN detector: accurate on turned and small faces, about 5-80 ms a frame on CPU."""
 
     name = "yunet"
@@ -138,7 +159,7 @@ class YuNetDetector:
         return _finish(boxes, out[:, -1], scale, rgb.shape, self.min_face)
 
 
-class HaarDetector:
+class HaarDetector(_Resizable):
     """OpenCV's Haar cascade (shipped with opencv-python): always available, frontal faces only.
 
     It gives no calibrated score, so every face scores 1.0 and ``threshold`` is not used.

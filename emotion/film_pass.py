@@ -83,19 +83,14 @@ def scaled_face_detector(face, scale: float):
 
     Films are sampled at a reduced size (:attr:`FilmSettings.detect_side`), so
     the user's minimum face size, given in the video's pixels, is converted to
-    the smaller frame. Detectors of other kinds (test fakes, plug-ins) are used
-    as they are.
+    the smaller frame through the detector's ``with_min_face`` (the loaded network
+    is shared, not loaded again). Detectors without it (test fakes, plug-ins) are
+    used as they are.
     """
-    from .faces import HaarDetector, YuNetDetector
-
-    if scale >= 1.0:
+    rescale = getattr(face, "with_min_face", None)
+    if scale >= 1.0 or rescale is None:
         return face
-    min_face = max(1, round(face.min_face * scale)) if hasattr(face, "min_face") else None
-    if type(face) is YuNetDetector:
-        return YuNetDetector(face.model_path, min_face, face.threshold, face.max_side)
-    if type(face) is HaarDetector:
-        return HaarDetector(min_face, face.threshold, face.max_side, fallback_reason=face.fallback_reason)
-    return face
+    return rescale(max(1, round(face.min_face * scale)))
 
 
 class FaceWorker:

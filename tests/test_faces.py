@@ -200,3 +200,16 @@ def test_min_face_drops_small_faces(yunet_path, photo):
     big_only = make_face_detector("yunet", face_model=yunet_path, min_face=int(cut) + 1).detect(rgb)
     assert 0 < len(big_only) < len(all_faces)
     assert len(big_only) == int((sides >= int(cut) + 1).sum())
+
+
+
+def test_with_min_face_is_a_twin_with_its_own_minimum():
+    from emotion.errors import SettingsError
+    from emotion.faces import HaarDetector
+
+    haar = HaarDetector(min_face=40, fallback_reason="why")
+    twin = haar.with_min_face(12)
+    assert (type(twin), twin.min_face, twin.fallback_reason) == (HaarDetector, 12, "why")
+    assert twin._cascade is haar._cascade and haar.min_face == 40
+    with pytest.raises(SettingsError):
+        haar.with_min_face(0)

@@ -278,8 +278,10 @@ def test_real_face_detectors_get_the_minimum_face_size_scaled():
     if YUNET.exists():
         from emotion.faces import YuNetDetector
 
-        yunet = scaled_face_detector(YuNetDetector(YUNET, min_face=30, threshold=0.7), 1 / 3)
+        original = YuNetDetector(YUNET, min_face=30, threshold=0.7)
+        yunet = scaled_face_detector(original, 1 / 3)
         assert (type(yunet), yunet.min_face, yunet.threshold) == (YuNetDetector, 10, 0.7)
+        assert yunet._net is original._net and original.min_face == 30  # shared network, original untouched
 
 
 def test_cache_keeps_only_the_most_recent_states(film, tmp_path):
