@@ -57,8 +57,10 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, IPEX, None)  # None in sys.modules: the import raises ImportError
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    fusion = torch._C._jit_llga_enabled()  # oneDNN Graph fusion is process-wide: restore it after each test
     yield
     torch.set_num_threads(threads)
+    torch.jit.enable_onednn_fusion(fusion)
 
 
 def eager_logits(model, x):
@@ -413,3 +415,63 @@ def test_recorded_agreement_on_real_faces_is_enforced(model, example, monkeypatc
         assert runner.name != "bf16" and "validation faces" in runner.reason
     else:
         assert rt.build_runner(model, example, "bf16", validated=validated).name == "bf16"
+
+
+# ---------------------------------------------------------------- bf16: oneDNN Graph fusion, padding, fallback
+
+
+@pytest.mark.parametrize("rows, padded", [(1, 1), (2, 2), (3, 4), (5, 8), (16, 16), (33, 64), (64, 64)])
+def test_batches_are_padded_to_a_power_of_two(rows, padded):
+    assert rt_torch.bucket(rows) == padded
+
+
+def test_a_padded_runner_returns_one_row_per_input_and_pads_with_copies(model):
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append(tuple(x.shape))
+            return x.flatten(1)[:, :4] * 2
+
+    runner = rt_torch.TorchRunner("t", Recorder(), "test", pad=True)
+    batch = np.random.default_rng(0).standard_normal((5, 3, 8, 8)).astype(np.float32)
+    out = runner(batch)
+    assert seen == [(8, 3, 8, 8)]
+    np.testing.assert_allclose(out, batch.reshape(5, -1)[:, :4] * 2, rtol=1e-6)
+
+
+def test_a_failing_compiled_graph_falls_back_once_and_says_so(caplog):
+    calls = []
+
+    class Fails(torch.nn.Module):
+        def forward(self, x):
+            calls.append("compiled")
+            raise RuntimeError("oneDNN graph compilation failed\nmore detail")
+
+    class Plain(torch.nn.Module):
+        def forward(self, x):
+            calls.append("plain")
+            return x[:, :2]
+
+    runner = rt_torch.TorchRunner("bf16", Fails(), "fused", fallback=(Plain(), "eager mode"))
+    x = np.ones((3, 2), np.float32)
+    assert runner(x).shape == (3, 2) and runner(x).shape == (3, 2)
+    assert calls == ["compiled", "plain", "plain"]
+    assert "switched to eager mode" in runner.reason
+    assert "compilation failed" in caplog.text
+    with pytest.raises(RuntimeError, match="compilation failed"):  # without a fallback the error stands
+        rt_torch.TorchRunner("x", Fails(), "r")(x)
+
+
+@needs_bf16
+@pytest.mark.parametrize("fusion", ["1", "0"])
+def test_bf16_fusion_can_be_turned_off_and_agrees_either_way(monkeypatch, model, example, fusion):
+    monkeypatch.setenv(rt_torch.FUSION_ENV, fusion)
+    runner = rt.build_runner(model, example, "bf16")
+    assert ("with oneDNN Graph fusion" in runner.reason) == (fusion == "1")
+    assert runner.pad == (fusion == "1")
+    for rows in (1, 3, 16, 16, 7):
+        batch = np.random.default_rng(rows).standard_normal((rows, 3, 32, 32)).astype(np.float32)
+        out = runner(batch)
+        assert out.shape == (rows, 4)
+        assert rt.compare(eager_logits(model, batch), out).ok
