@@ -212,8 +212,12 @@ def build_bf16(model, example, cache_key):
         fuse = False
     elif not fuse and why_not:
         how = f"{how} (no oneDNN Graph fusion: {why_not})"
-    return TorchRunner("bf16", traced, f"bf16 weights + channels_last, {how} ({why})", dtype=torch.bfloat16,
-                       channels_last=True, pad=fuse, fallback=(module, "eager mode") if fuse else None)
+    runner = TorchRunner("bf16", traced, f"bf16 weights + channels_last, {how} ({why})", dtype=torch.bfloat16,
+                         channels_last=True, pad=fuse, fallback=(module, "eager mode") if fuse else None)
+    if fuse:  # compile the example's shape now, so that the guard and auto's race time the fused graph
+        runner(example)
+        runner(example)
+    return runner
 
 
 def build_ipex(model, example, cache_key):
