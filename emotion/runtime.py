@@ -129,7 +129,7 @@ class Agreement:
         return self.top1_ties >= MIN_AGREEMENT and self.max_prob_diff <= MAX_PROB_DIFF
 
     def describe(self) -> str:
-        return (f"agrees with fp32 on {self.top1_ties:.0%} of {self.rows} rows ({self.top1:.0%} strict top-1), "
+        return (f"agrees with fp32 on {self.top1_ties:.1%} of {self.rows} rows ({self.top1:.1%} strict top-1), "
                 f"max |Δp| {self.max_prob_diff:.3f}")
 
     def why_rejected(self) -> str:
