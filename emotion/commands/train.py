@@ -25,7 +25,11 @@ def add_arguments(p):
     p.add_argument("--limit", type=int, default=0, help="use only the first N training rows (smoke runs)")
     p.add_argument("--eval-limit", type=int, default=0, help="use only the first N PublicTest rows")
     p.add_argument("--cache-dir", default=None, help="where parsed csv arrays are cached (default: <EMOTION_CACHE_DIR or user cache>/training)")
-    p.add_argument("--resume", action="store_true", help="continue from DIR/last.pt")
+    p.add_argument("--storage", choices=["float32", "float16"], default=None,
+                   help="dtype of the exported weights (default float32); float16 halves the file and still "
+                        "loads as float32")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from DIR/last.pt (on a finished run: export its checkpoint again)")
 
 
 def run(args) -> int:
@@ -39,13 +43,14 @@ def run(args) -> int:
                       batch_size=args.batch_size, lr=args.lr, targets=args.targets,
                       label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads,
                       bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
-                      cache_dir=args.cache_dir or str(training_cache_dir()), arch=arch)
+                      cache_dir=args.cache_dir or str(training_cache_dir()), arch=arch,
+                      storage=args.storage or "float32")
 
     def report(row):
         print(f"epoch {row.epoch:3d}  loss {row.train_loss:.4f}  train {row.train_acc:.4f}  "
               f"PublicTest {row.val_acc:.4f} (ema {row.val_acc_ema:.4f})  {row.seconds:.0f} s  "
               f"{row.images_per_s:.0f} img/s", flush=True)
 
-    out = train(cfg, resume=args.resume, progress=report, resume_epochs=args.epochs)
+    out = train(cfg, resume=args.resume, progress=report, resume_epochs=args.epochs, resume_storage=args.storage)
     print(f"checkpoint written to {out}", file=sys.stderr)
     return 0

@@ -46,8 +46,14 @@ def build_model(arch: ArchConfig, num_channels: int = 1):
     return ResNetForImageClassification(cfg)
 
 
-def export_checkpoint(model, arch: ArchConfig, out_dir: str | Path, extra: dict | None = None) -> Path:
-    """Save a grey-trained model as an RGB Hugging Face checkpoint with its preprocessor config."""
+def export_checkpoint(model, arch: ArchConfig, out_dir: str | Path, extra: dict | None = None,
+                      storage: str = "float32") -> Path:
+    """Save a grey-trained model as an RGB Hugging Face checkpoint with its preprocessor config.
+
+    ``storage="float16"`` writes the weights as float16 (half the file) while config.json
+    keeps ``dtype: float32``, so transformers, whose default is to load in the stored
+    dtype, loads them as float32 like any other checkpoint.
+    """
     import torch
 
     out = Path(out_dir)
@@ -60,7 +66,13 @@ def export_checkpoint(model, arch: ArchConfig, out_dir: str | Path, extra: dict 
         state[key] = torch.cat([w * c for c in LUMA], dim=1)
     rgb.load_state_dict(state)
     rgb.eval()
+    if storage == "float16":
+        rgb.half()
     rgb.save_pretrained(out, safe_serialization=True)
+    if storage != "float32":
+        config = json.loads((out / "config.json").read_text())
+        config["dtype"] = "float32"
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     pre = {
         "image_processor_type": "ViTImageProcessor",
         "do_resize": True, "size": {"height": arch.side, "width": arch.side}, "resample": 2,

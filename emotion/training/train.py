@@ -48,12 +48,15 @@ class TrainConfig:
     limit: int = 0                 # use only the first N training rows (tests, smoke runs)
     eval_limit: int = 0
     cache_dir: str | None = None
+    storage: str = "float32"       # dtype of the exported weights; "float16" halves the file (loads as fp32)
     arch: ArchConfig = field(default_factory=ArchConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self):
         if self.targets not in ("soft", "majority"):
             raise SettingsError(f"targets must be 'soft' or 'majority', got {self.targets!r}")
+        if self.storage not in STORAGE:
+            raise SettingsError(f"storage must be one of {', '.join(STORAGE)}, got {self.storage!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise SettingsError("epochs and batch size must be at least 1")
 
@@ -69,6 +72,9 @@ class TrainConfig:
         d["arch"] = ArchConfig.from_dict(d["arch"])
         d["augment"] = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d["augment"].items()})
         return cls(**d)
+
+
+STORAGE = ("float32", "float16")
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,13 @@ def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.nd
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog], None] | None = None,
-          resume_epochs: int | None = None) -> Path:
+          resume_epochs: int | None = None, resume_storage: str | None = None) -> Path:
     """Train, checkpointing every epoch; return the exported Hugging Face checkpoint directory.
 
     With ``resume`` the run in ``cfg.out`` continues with its saved settings; ``resume_epochs``
-    (if given) changes its length, and the cosine schedule is re-stretched from the current step.
+    (if given) changes its length, and the cosine schedule is re-stretched from the current step;
+    ``resume_storage`` changes the exported weights' dtype. Resuming a finished run (no more
+    epochs) only exports its best weights again.
     """
     import torch
     import torch.nn.functional as F
@@ -120,9 +128,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
         # Everything comes from the saved run except the length and the thread count: a run can be
         # lengthened or shortened (the cosine schedule is re-stretched from the current step).
         epochs = resume_epochs or saved.epochs
-        if epochs <= state["epoch"]:
-            raise SettingsError(f"--resume: the run already has {state['epoch']} epochs; ask for more than that")
-        cfg = replace(saved, epochs=epochs, threads=cfg.threads or saved.threads)
+        if epochs < state["epoch"]:
+            raise SettingsError(f"--resume: the run already has {state['epoch']} epochs; ask for more than that "
+                                f"(or as many, to export its checkpoint again)")
+        cfg = replace(saved, epochs=epochs, threads=cfg.threads or saved.threads,
+                      storage=resume_storage or saved.storage)
         log.info("resuming from epoch %d of %d", state["epoch"], cfg.epochs)
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
 
@@ -229,4 +239,4 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     final.load_state_dict(best_state["model"])
     summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],
                "config": cfg.to_dict()}
-    return export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary)
+    return export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary, storage=cfg.storage)

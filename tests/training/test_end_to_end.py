@@ -157,3 +157,35 @@ def test_record_agreement_writes_file_the_loader_enforces(trained, tmp_path, cap
     assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
                      "--split", "PrivateTest", "--record-agreement"]) == 1
     assert "PrivateTest is kept for reporting only" in capsys.readouterr().err
+
+
+def test_resuming_a_finished_run_exports_again_in_float16(trained, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from PIL import Image
+    from safetensors import safe_open
+    from transformers import pipeline
+
+    cfg, ckpt, _, _, _ = trained
+    run = tmp_path / "run"
+    shutil.copytree(ckpt.parent, run)
+    rows = []
+    half = train(replace(cfg, out=str(run)), resume=True, progress=rows.append, resume_storage="float16")
+    assert rows == []  # no more epochs: only the export
+    assert (half / "model.safetensors").stat().st_size < 0.6 * (ckpt / "model.safetensors").stat().st_size
+    with safe_open(str(half / "model.safetensors"), "pt") as fh:
+        assert {str(fh.get_tensor(k).dtype) for k in fh.keys()} <= {"torch.float16", "torch.int64"}
+    assert json.loads((half / "config.json").read_text())["dtype"] == "float32"
+
+    img = Image.fromarray(np.random.default_rng(3).integers(0, 255, (48, 48, 3), dtype=np.uint8))
+    full_clf, half_clf = (pipeline("image-classification", model=str(d)) for d in (ckpt, half))
+    assert str(next(half_clf.model.parameters()).dtype) == "torch.float32"
+    full = {o["label"]: o["score"] for o in full_clf(img, top_k=8)}
+    got = {o["label"]: o["score"] for o in half_clf(img, top_k=8)}
+    assert max(abs(full[k] - got[k]) for k in full) < 0.01
+
+
+def test_storage_must_be_known():
+    with pytest.raises(SettingsError, match="storage must be one of float32, float16"):
+        TrainConfig(fer2013="x", ferplus=None, out="y", storage="int8")
