@@ -76,7 +76,7 @@ def build_detector(settings: Settings | None = None) -> EmotionDetector:
     from .model import load_model
 
     s = settings or Settings()
-    model = load_model(s.model, s.backend)
+    model = load_model(s.model, s.backend, mirror=s.mirror)
     face = make_face_detector(s.detector, s.face_model, s.min_face, s.threshold, s.max_side)
     return EmotionDetector(face, model, margin=s.margin)
 

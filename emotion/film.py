@@ -205,6 +205,7 @@ def _identity(detector, settings: Settings, film: FilmSettings) -> dict[str, Any
     model = detector.model
     return {"model": getattr(model, "checkpoint", None) or model.name, "model_name": model.name,
             "labels": list(model.labels), "backend": getattr(model, "backend", ""),
+            "mirror": getattr(model, "mirror", False),
             "face_detector": detector.face_detector.name, "margin": detector.margin,
             "settings": asdict(settings), "film": film.result_fields()}
 

@@ -48,6 +48,9 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 #: Optional: each backend's agreement with fp32 measured on real validation faces (see runtime).
 AGREEMENT_FILE = "backend_agreement.json"
+#: Optional: how the checkpoint is meant to be run, chosen on its selection split, e.g.
+#: ``{"mirror": true}`` (average each face with its mirror image; see :class:`EmotionModel`).
+INFERENCE_FILE = "inference.json"
 
 
 def bundled_missing_message(path: Path) -> str:
@@ -288,16 +291,23 @@ def _example_crops(n: int = 8, side: int = 64) -> list[np.ndarray]:
 class EmotionModel:
     """A loaded classifier: ``predict(crops) -> Emotions`` over canonical labels in canonical order.
 
+    With ``mirror`` each face is also classified mirrored left to right and the
+    two probability vectors are averaged (test-time augmentation: a model
+    trained with random flips should see both as the same face, and averaging
+    cancels some of its noise, at twice the classifier's cost). A checkpoint
+    asks for it in ``inference.json``.
+
     Safe to share between threads: it holds no per-call state (the runner
     from :mod:`emotion.runtime` is responsible for its own).
     """
 
     def __init__(self, name: str, path: Path, model_labels: tuple[str, ...], preprocessing: Preprocessing,
-                 runner, checkpoint: str):
+                 runner, checkpoint: str, mirror: bool = False):
         self.name = name
         self.path = path
         self.preprocessing = preprocessing
         self.checkpoint = checkpoint
+        self.mirror = bool(mirror)
         self._runner = runner
         order = sorted(range(len(model_labels)), key=lambda i: CANONICAL.index(model_labels[i]))
         self._order = np.asarray(order)
@@ -312,32 +322,48 @@ class EmotionModel:
         return self._runner.reason
 
     def __repr__(self) -> str:
-        return f"EmotionModel({self.name!r}, labels={self.labels}, backend={self.backend!r})"
+        return (f"EmotionModel({self.name!r}, labels={self.labels}, backend={self.backend!r}"
+                f"{', mirror=True' if self.mirror else ''})")
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
         """Float32 NCHW pixels for ``crops``, as the checkpoint's processor would make them."""
         return self.preprocessing(crops)
 
     def predict(self, crops: list[np.ndarray]) -> Emotions:
-        """Probabilities for each crop (RGB uint8 arrays of any size), in batches of :data:`BATCH`."""
+        """Probabilities for each crop (RGB uint8 arrays of any size), at most :data:`BATCH` images a pass."""
         if len(crops) == 0:
             return Emotions.empty(self.labels)
+        step = BATCH // 2 if self.mirror else BATCH
         parts = []
-        for start in range(0, len(crops), BATCH):
-            logits = np.asarray(self._runner(self.preprocess(crops[start:start + BATCH])), np.float64)
-            if logits.ndim != 2 or logits.shape[1] != len(self.labels):
-                raise ModelLoadError(f"{self.name}: expected logits of shape (N, {len(self.labels)}), "
-                                     f"got {logits.shape}")
-            parts.append(logits)
-        logits = np.concatenate(parts)[:, self._order]
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
+        for start in range(0, len(crops), step):
+            x = self.preprocess(crops[start:start + step])
+            if self.mirror:
+                n = len(x)
+                p = _softmax(self._logits(np.concatenate([x, x[..., ::-1]])))
+                parts.append((p[:n] + p[n:]) / 2)
+            else:
+                parts.append(_softmax(self._logits(x)))
+        probs = np.concatenate(parts)[:, self._order]
         return Emotions(self.labels, probs.astype(np.float32))
 
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        logits = np.asarray(self._runner(np.ascontiguousarray(x)), np.float64)
+        if logits.ndim != 2 or logits.shape != (len(x), len(self.labels)):
+            raise ModelLoadError(f"{self.name}: expected logits of shape ({len(x)}, {len(self.labels)}), "
+                                 f"got {logits.shape}")
+        return logits
 
-def load_model(name: str = "bundled", backend: str = "auto") -> EmotionModel:
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None = None) -> EmotionModel:
     """Load an emotion classifier by name and prepare it to run on ``backend``.
+
+    ``mirror`` (average each face with its mirror image) defaults to what the
+    checkpoint's ``inference.json`` asks for, else off.
 
     Raises :class:`ModelLoadError` (missing bundled model, unreachable hub,
     not an image classifier, unknown class names) or
@@ -378,6 +404,19 @@ def load_model(name: str = "bundled", backend: str = "auto") -> EmotionModel:
     validated = None
     if (path / AGREEMENT_FILE).is_file():
         validated = _read_json(path / AGREEMENT_FILE, name)
+    if mirror is None:
+        mirror = _inference_recipe(path, name).get("mirror", False)
     runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated)
-    log.info("loaded %s from %s (%s, backend %s: %s)", name, path, ", ".join(labels), runner.name, runner.reason)
-    return EmotionModel(name, path, labels, preprocessing, runner, key)
+    log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
+             ", mirror averaging" if mirror else "")
+    return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror)
+
+
+def _inference_recipe(path: Path, name: str) -> dict:
+    """The checkpoint's ``inference.json`` ({} when absent), checked so a typo fails loudly."""
+    if not (path / INFERENCE_FILE).is_file():
+        return {}
+    recipe = _read_json(path / INFERENCE_FILE, name)
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("mirror", False), bool):
+        raise ModelLoadError(f"{name}: {INFERENCE_FILE} must be an object like {{\"mirror\": true}}, got {recipe!r}")
+    return recipe

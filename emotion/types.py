@@ -201,6 +201,7 @@ class Settings:
     ``backend``: how the emotion model runs (see :mod:`emotion.runtime`).
     ``max_side``: frames larger than this are downscaled for face detection only.
     ``margin``: extra context around each face crop, as a fraction of the face size.
+    ``mirror``: average each face with its mirror image; ``None`` does what the checkpoint asks.
 
     >>> Settings(min_face=0)
     Traceback (most recent call last):
@@ -216,6 +217,7 @@ class Settings:
     backend: str = "auto"
     max_side: int = 1280
     margin: float = 0.15
+    mirror: bool | None = None
 
     def __post_init__(self) -> None:
         model = str(self.model).strip() if self.model is not None else ""
@@ -240,6 +242,10 @@ class Settings:
         if not isinstance(self.margin, (int, float)) or not 0.0 <= float(self.margin) <= 1.0:
             raise SettingsError(f"margin must be a fraction from 0 to 1, got {self.margin!r}")
         object.__setattr__(self, "margin", float(self.margin))
+        if self.mirror is not None and not isinstance(self.mirror, (bool, np.bool_)):
+            raise SettingsError(f"mirror must be True, False or None (as the model asks), got {self.mirror!r}")
+        if self.mirror is not None:
+            object.__setattr__(self, "mirror", bool(self.mirror))
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed (validated again)."""

@@ -147,6 +147,36 @@ def test_predict_batches_give_the_same_answer(tiny_model, rng, monkeypatch):
     np.testing.assert_allclose(tiny_model.predict(batch).probs, whole, atol=1e-6)
 
 
+def test_mirror_averages_each_face_with_its_mirror_image(tiny_checkpoint, tiny_model, rng, monkeypatch):
+    batch = crops(rng)
+    mirrored = load_model(str(tiny_checkpoint), backend="eager", mirror=True)
+    assert mirrored.mirror and not tiny_model.mirror and "mirror=True" in repr(mirrored)
+    plain = tiny_model.predict(batch).probs
+    flipped = tiny_model.predict([np.ascontiguousarray(c[:, ::-1]) for c in batch]).probs
+    got = mirrored.predict(batch).probs
+    np.testing.assert_allclose(got, (plain + flipped) / 2, atol=1e-5)
+    assert np.abs(got - plain).max() > 1e-3  # random crops are not symmetric: the mirror changed something
+    monkeypatch.setattr(model_mod, "BATCH", 4)  # two faces (four images) a pass give the same answer
+    np.testing.assert_allclose(mirrored.predict(batch).probs, got, atol=1e-6)
+
+
+@pytest.mark.parametrize("recipe, expected", [({"mirror": True}, True), ({"mirror": False}, False), ({}, False)])
+def test_checkpoint_asks_for_mirror_averaging(recipe, expected, tiny_checkpoint, tmp_path):
+    target = tmp_path / "ckpt"
+    shutil.copytree(tiny_checkpoint, target)
+    (target / "inference.json").write_text(json.dumps(recipe))
+    assert load_model(str(target), backend="eager").mirror is expected
+    assert load_model(str(target), backend="eager", mirror=not expected).mirror is (not expected)  # caller wins
+
+
+def test_bad_inference_json_is_refused(tiny_checkpoint, tmp_path):
+    target = tmp_path / "ckpt"
+    shutil.copytree(tiny_checkpoint, target)
+    (target / "inference.json").write_text(json.dumps({"mirror": "yes"}))
+    with pytest.raises(ModelLoadError, match='inference.json must be an object like {"mirror": true}'):
+        load_model(str(target), backend="eager")
+
+
 def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monkeypatch):
     import emotion.runtime as runtime
 

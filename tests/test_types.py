@@ -75,6 +75,7 @@ def test_face_result_and_image_result_to_dict():
     ({"max_side": 10}, "max_side"),
     ({"margin": -0.1}, "margin"),
     ({"model": "  "}, "model must be"),
+    ({"mirror": "yes"}, "mirror must be True, False or None"),
 ])
 def test_settings_validation(kwargs, message):
     with pytest.raises(SettingsError, match=message):
@@ -89,7 +90,13 @@ def test_settings_frozen_hashable_and_from_args():
         s.model = "x"
     assert hash(s) == hash(Settings()) and s == Settings()
     args = argparse.Namespace(model="/m", detector="haar", face_model=None, backend="eager", min_face=40,
-                              threshold=None, paths=["a.jpg"])
+                              threshold=None, mirror=None, paths=["a.jpg"])
     got = Settings.from_args(args)
     assert (got.model, got.detector, got.backend, got.min_face, got.threshold) == ("/m", "haar", "eager", 40, 0.6)
+    assert got.mirror is None  # as the checkpoint asks
+    from emotion.cli import build_parser
+
+    for flag, want in (([], None), (["--mirror"], True), (["--no-mirror"], False)):
+        parsed = build_parser().parse_args(["image", "x.jpg", *flag])
+        assert Settings.from_args(parsed).mirror is want
     assert s.replace(detector="yunet").detector == "yunet"

@@ -35,7 +35,7 @@ def run(args) -> int:
 
     if args.record_agreement:
         return _record(args)
-    model = load_model(args.model, backend=args.backend)
+    model = load_model(args.model, backend=args.backend, mirror=args.mirror)
 
     def progress(done, total):
         if not args.json and sys.stderr.isatty():
@@ -58,10 +58,10 @@ def run(args) -> int:
         print(json.dumps({"accuracy": round(r.accuracy, 6), "macro_f1": round(r.macro_f1, 6), "n": r.n,
                           "per_class": {k: {kk: (round(vv, 6) if isinstance(vv, float) else vv)
                                             for kk, vv in vars(v).items()} for k, v in r.per_class.items()},
-                          "model": model.name, "backend": model.backend, "source": ev.source,
+                          "model": model.name, "backend": model.backend, "mirror": model.mirror, "source": ev.source,
                           "skipped": ev.skipped}))
     else:
-        print(f"model {model.name} ({model.backend}) on {ev.source}")
+        print(f"model {model.name} ({model.backend}{', mirror averaging' if model.mirror else ''}) on {ev.source}")
         print(r.table())
     if not args.no_html:
         html = Path(args.html or f"{stem}.html")

@@ -131,7 +131,32 @@ def evaluate_folder(model, folder, progress=None) -> Evaluation:
     return Evaluation(ev.report, ev.source, {**skipped, **ev.skipped})
 
 
-__all__ = ["Evaluation", "evaluate_fer", "evaluate_folder", "predict_faces", "EmotionError"]
+__all__ = ["Evaluation", "choose_mirror", "evaluate_fer", "evaluate_folder", "predict_faces",
+           "record_backend_agreement", "EmotionError"]
+
+
+def choose_mirror(path, faces: list[np.ndarray], truth: list[str], source: str) -> dict:
+    """Decide on selection faces whether the checkpoint at ``path`` is better run with mirror averaging.
+
+    Scores the product path (:func:`emotion.model.load_model`, fp32) with and without it and writes
+    ``<path>/inference.json``: ``{"mirror": bool, "accuracy_plain", "accuracy_mirror", "source"}``.
+    Mirroring is turned on only when it is more accurate. Returns what was written.
+    """
+    import json
+
+    from ..model import INFERENCE_FILE, load_model
+
+    path = Path(path)
+    (path / INFERENCE_FILE).unlink(missing_ok=True)
+    acc = {}
+    for mirror in (False, True):
+        model = load_model(str(path), backend="eager", mirror=mirror)
+        probs = predict_faces(model, faces)
+        acc[mirror] = float(np.mean([model.labels[i] == t for i, t in zip(probs.argmax(1), truth)]))
+    out = {"mirror": acc[True] > acc[False], "accuracy_plain": round(acc[False], 5),
+           "accuracy_mirror": round(acc[True], 5), "source": source}
+    (path / INFERENCE_FILE).write_text(json.dumps(out, indent=2) + "\n")
+    return out
 
 
 def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) -> dict:

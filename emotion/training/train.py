@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DataError, SettingsError
+from ..labels import CANONICAL
 from .augment import AugmentConfig, augment, to_model_input
 from .model_def import ArchConfig, build_model, export_checkpoint
 
@@ -239,4 +240,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     final.load_state_dict(best_state["model"])
     summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],
                "config": cfg.to_dict()}
-    return export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary, storage=cfg.storage)
+    ckpt = export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary, storage=cfg.storage)
+    from .evaluate import choose_mirror
+
+    recipe = choose_mirror(ckpt, list(va_img), [CANONICAL[i] for i in va_y], f"{n_val} FER+ PublicTest faces")
+    log.info("mirror averaging on PublicTest: %.4f vs %.4f plain -> %s", recipe["accuracy_mirror"],
+             recipe["accuracy_plain"], "on" if recipe["mirror"] else "off")
+    return ckpt

@@ -26,9 +26,9 @@ _lock = threading.RLock()
 
 
 @st.cache_resource(show_spinner="Loading the emotion model…", max_entries=4)
-def _model(name: str, backend: str, bundled_dir: str):
+def _model(name: str, backend: str, bundled_dir: str, mirror: bool | None = None):
     # bundled_dir is part of the key so a moved bundled checkpoint is not served from the cache.
-    return load_model(name, backend)
+    return load_model(name, backend, mirror=mirror)
 
 
 @st.cache_resource(show_spinner="Preparing the face detector…", max_entries=8)
@@ -37,10 +37,10 @@ def _face_detector(kind: str, face_model: str | None, min_face: int, threshold: 
     return make_face_detector(kind, face_model, min_face, threshold, max_side)
 
 
-def cached_model(name: str, backend: str = "auto"):
+def cached_model(name: str, backend: str = "auto", mirror: bool | None = None):
     """The emotion model for ``name``/``backend``, loaded once per process."""
     with _lock:
-        return _model(name, backend, str(model_module.BUNDLED_DIR))
+        return _model(name, backend, str(model_module.BUNDLED_DIR), mirror)
 
 
 def cached_face_detector(settings: Settings):
@@ -81,7 +81,7 @@ def load_detector(settings: Settings) -> Loaded:
 
     model = None
     try:
-        model = cached_model(settings.model, settings.backend)
+        model = cached_model(settings.model, settings.backend, settings.mirror)
     except BackendUnavailable as exc:
         notes.append(("warning", f"Backend {settings.backend!r} is not available ({exc}); using 'auto'."))
         settings = settings.replace(backend="auto")
@@ -94,7 +94,7 @@ def load_detector(settings: Settings) -> Loaded:
         settings = settings.replace(model="bundled")
     if model is None:
         try:
-            model = cached_model(settings.model, settings.backend)
+            model = cached_model(settings.model, settings.backend, settings.mirror)
         except (ModelLoadError, BackendUnavailable) as exc:
             notes.append(("error", f"No emotion model: {exc}."))
             return Loaded(None, settings, tuple(notes))

@@ -22,7 +22,8 @@ def status_rows(loaded: Loaded) -> list[dict[str, str]]:
     model = det.model
     return [
         {"part": "Emotion model", "active": model.name,
-         "details": f"{len(model.labels)} emotions: {', '.join(model.labels)}"},
+         "details": f"{len(model.labels)} emotions: {', '.join(model.labels)}"
+                    f"{'; each face averaged with its mirror image' if getattr(model, 'mirror', False) else ''}"},
         {"part": "Face detector", "active": face.name,
          "details": face.fallback_reason or f"min face {loaded.settings.min_face} px, "
                                             f"threshold {loaded.settings.threshold:.2f}"},

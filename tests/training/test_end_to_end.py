@@ -189,3 +189,21 @@ def test_resuming_a_finished_run_exports_again_in_float16(trained, tmp_path):
 def test_storage_must_be_known():
     with pytest.raises(SettingsError, match="storage must be one of float32, float16"):
         TrainConfig(fer2013="x", ferplus=None, out="y", storage="int8")
+
+
+def test_export_chooses_mirror_averaging_on_publictest(trained):
+    from emotion.model import load_model
+    from emotion.training.data import load_faceset
+    from emotion.training.evaluate import predict_faces
+
+    cfg, ckpt, _, fer, plus = trained
+    rec = json.loads((ckpt / "inference.json").read_text())
+    assert rec["source"] == "16 FER+ PublicTest faces"
+    assert rec["mirror"] == (rec["accuracy_mirror"] > rec["accuracy_plain"])
+    # the recorded accuracies are the product path's, with and without mirroring
+    va = load_faceset(fer, plus, cache_dir=cfg.cache_dir).split("PublicTest")
+    for mirror, key in ((False, "accuracy_plain"), (True, "accuracy_mirror")):
+        m = load_model(str(ckpt), backend="eager", mirror=mirror)
+        acc = np.mean(predict_faces(m, list(va.images)).argmax(1) == [m.labels.index(CANONICAL[i]) for i in va.majority])
+        assert acc == pytest.approx(rec[key], abs=1e-5)
+    assert load_model(str(ckpt), backend="eager").mirror is rec["mirror"]

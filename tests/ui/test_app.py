@@ -64,6 +64,15 @@ def test_sidebar_choices_survive_a_page_switch(app_test, bundled, tiny_checkpoin
     assert at.sidebar.selectbox(key="_w.emotion.detector").value == "haar"
 
 
+def test_mirror_choice_reaches_the_model_and_is_shown(app_test, bundled, tiny_checkpoint):
+    bundled(tiny_checkpoint)  # its checkpoint has no inference.json: "as the model asks" means off
+    at = app_test("app.py").run()
+    assert "mirror" not in at.table[0].value["details"][0]
+    at.sidebar.selectbox(key="_w.emotion.mirror").set_value("on").run()
+    assert not at.exception
+    assert "averaged with its mirror image" in at.table[0].value["details"][0]
+
+
 @pytest.mark.parametrize("settings, level, phrase", [
     (Settings(model="/no/such/dir", detector="haar"), "warning", "Falling back to the bundled model"),
     (Settings(detector="yunet", face_model="/no/such.onnx"), "warning", "Using the Haar detector instead"),
