@@ -17,7 +17,7 @@ def add_arguments(p):
                    help="train on FER+ vote distributions (default) or one-hot majority labels")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--side", type=int, default=80, help="model input side (48 px faces are upsampled)")
-    p.add_argument("--widths", default="48,96,192,320", help="ResNet stage widths")
+    p.add_argument("--widths", default="64,128,256,384", help="ResNet stage widths (default: the shipped model)")
     p.add_argument("--depths", default="2,2,2,2", help="ResNet blocks per stage")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")

@@ -22,7 +22,7 @@ LUMA = (0.299, 0.587, 0.114)
 @dataclass(frozen=True)
 class ArchConfig:
     side: int = 80                                   # input side; 48 px faces are upsampled to it
-    widths: tuple[int, ...] = (48, 96, 192, 320)
+    widths: tuple[int, ...] = (64, 128, 256, 384)
     depths: tuple[int, ...] = (2, 2, 2, 2)
     labels: tuple[str, ...] = field(default=CANONICAL)
 
