@@ -34,8 +34,8 @@ def add_model_options(parser: argparse.ArgumentParser, detector: bool = True) ->
     parser.add_argument("--backend", default="auto", choices=["auto", "eager", "bf16", "ipex", "onnx-int8"],
                         help="how the model is run (default: fastest available)")
     parser.add_argument("--mirror", default=None, action=argparse.BooleanOptionalAction,
-                        help="average each face with its mirror image (default: as the model's inference.json "
-                             "asks; the bundled model does)")
+                        help="average each face with its mirror image (default: as the checkpoint's inference.json "
+                             "asks, chosen on PublicTest at training; off without one)")
     if detector:
         parser.add_argument("--detector", default="auto", choices=["auto", "yunet", "haar"],
                             help="face detector (default: YuNet when available, else Haar)")

@@ -79,7 +79,8 @@ def sidebar_settings() -> Settings:
             mirror = _widget(st.selectbox, "mirror", "auto", "Mirror averaging", options=list(_MIRROR),
                              format_func=_MIRROR.get,
                              help="also score each face mirrored and average the two: slightly more accurate, "
-                                  "twice the emotion model's work; the bundled model asks for it")
+                                  "twice the emotion model's work. 'as the model asks' follows the checkpoint's "
+                                  "inference.json (measured on validation faces when it was trained)")
             face_model = _widget(st.text_input, "face_model", "", "YuNet .onnx file (optional)",
                                  help="a local face_detection_yunet_2026may.onnx; else $EMOTION_FACE_MODEL "
                                       "or a one-time download")
