@@ -18,6 +18,7 @@ own processor does, so the pixels match it). Logits come from
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -324,6 +325,14 @@ class EmotionModel:
     def __repr__(self) -> str:
         return (f"EmotionModel({self.name!r}, labels={self.labels}, backend={self.backend!r}"
                 f"{', mirror=True' if self.mirror else ''})")
+
+    def with_mirror(self, mirror: bool) -> EmotionModel:
+        """This model with mirror averaging on or off; a twin sharing the loaded network when it changes."""
+        if bool(mirror) == self.mirror:
+            return self
+        twin = copy.copy(self)
+        twin.mirror = bool(mirror)
+        return twin
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
         """Float32 NCHW pixels for ``crops``, as the checkpoint's processor would make them."""

@@ -160,6 +160,16 @@ def test_mirror_averages_each_face_with_its_mirror_image(tiny_checkpoint, tiny_m
     np.testing.assert_allclose(mirrored.predict(batch).probs, got, atol=1e-6)
 
 
+def test_with_mirror_is_a_twin_sharing_the_loaded_network(tiny_model, rng):
+    batch = crops(rng)
+    twin = tiny_model.with_mirror(True)
+    assert twin.mirror and not tiny_model.mirror and twin._runner is tiny_model._runner
+    assert tiny_model.with_mirror(False) is tiny_model and twin.with_mirror(True) is twin
+    flipped = tiny_model.predict([np.ascontiguousarray(c[:, ::-1]) for c in batch]).probs
+    np.testing.assert_allclose(twin.predict(batch).probs, (tiny_model.predict(batch).probs + flipped) / 2,
+                               atol=1e-5)
+
+
 @pytest.mark.parametrize("recipe, expected", [({"mirror": True}, True), ({"mirror": False}, False), ({}, False)])
 def test_checkpoint_asks_for_mirror_averaging(recipe, expected, tiny_checkpoint, tmp_path):
     target = tmp_path / "ckpt"

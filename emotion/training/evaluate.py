@@ -148,9 +148,10 @@ def choose_mirror(path, faces: list[np.ndarray], truth: list[str], source: str) 
 
     path = Path(path)
     (path / INFERENCE_FILE).unlink(missing_ok=True)
+    plain = load_model(str(path), backend="eager", mirror=False)
     acc = {}
     for mirror in (False, True):
-        model = load_model(str(path), backend="eager", mirror=mirror)
+        model = plain.with_mirror(mirror)
         probs = predict_faces(model, faces)
         acc[mirror] = float(np.mean([model.labels[i] == t for i, t in zip(probs.argmax(1), truth)]))
     out = {"mirror": acc[True] > acc[False], "accuracy_plain": round(acc[False], 5),

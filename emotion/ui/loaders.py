@@ -26,9 +26,9 @@ _lock = threading.RLock()
 
 
 @st.cache_resource(show_spinner="Loading the emotion model…", max_entries=4)
-def _model(name: str, backend: str, bundled_dir: str, mirror: bool | None = None):
+def _model(name: str, backend: str, bundled_dir: str):
     # bundled_dir is part of the key so a moved bundled checkpoint is not served from the cache.
-    return load_model(name, backend, mirror=mirror)
+    return load_model(name, backend)
 
 
 @st.cache_resource(show_spinner="Preparing the face detector…", max_entries=8)
@@ -38,9 +38,13 @@ def _face_detector(kind: str, face_model: str | None, min_face: int, threshold: 
 
 
 def cached_model(name: str, backend: str = "auto", mirror: bool | None = None):
-    """The emotion model for ``name``/``backend``, loaded once per process."""
+    """The emotion model for ``name``/``backend``, loaded once per process.
+
+    ``mirror`` (``None``: as the checkpoint asks) gives a twin of that one model, not a second load.
+    """
     with _lock:
-        return _model(name, backend, str(model_module.BUNDLED_DIR), mirror)
+        model = _model(name, backend, str(model_module.BUNDLED_DIR))
+    return model if mirror is None else model.with_mirror(mirror)
 
 
 def cached_face_detector(settings: Settings):

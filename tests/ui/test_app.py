@@ -64,13 +64,19 @@ def test_sidebar_choices_survive_a_page_switch(app_test, bundled, tiny_checkpoin
     assert at.sidebar.selectbox(key="_w.emotion.detector").value == "haar"
 
 
-def test_mirror_choice_reaches_the_model_and_is_shown(app_test, bundled, tiny_checkpoint):
+def test_mirror_choice_reaches_the_model_and_is_shown(app_test, bundled, tiny_checkpoint, monkeypatch):
+    import emotion.ui.loaders as loaders
+
     bundled(tiny_checkpoint)  # its checkpoint has no inference.json: "as the model asks" means off
     at = app_test("app.py").run()
     assert "mirror" not in at.table[0].value["details"][0]
+    loads = []
+    real = loaders.load_model
+    monkeypatch.setattr(loaders, "load_model", lambda *a, **k: loads.append(a) or real(*a, **k))
     at.sidebar.selectbox(key="_w.emotion.mirror").set_value("on").run()
     assert not at.exception
     assert "averaged with its mirror image" in at.table[0].value["details"][0]
+    assert loads == []  # the loaded model's twin, not a second load
 
 
 @pytest.mark.parametrize("settings, level, phrase", [
