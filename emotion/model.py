@@ -18,7 +18,6 @@ own processor does, so the pixels match it). Logits come from
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -310,6 +309,7 @@ class EmotionModel:
         self.checkpoint = checkpoint
         self.mirror = bool(mirror)
         self._runner = runner
+        self._model_labels = tuple(model_labels)
         order = sorted(range(len(model_labels)), key=lambda i: CANONICAL.index(model_labels[i]))
         self._order = np.asarray(order)
         self.labels: tuple[str, ...] = tuple(model_labels[i] for i in order)
@@ -330,9 +330,8 @@ class EmotionModel:
         """This model with mirror averaging on or off; a twin sharing the loaded network when it changes."""
         if bool(mirror) == self.mirror:
             return self
-        twin = copy.copy(self)
-        twin.mirror = bool(mirror)
-        return twin
+        return EmotionModel(self.name, self.path, self._model_labels, self.preprocessing, self._runner,
+                            self.checkpoint, mirror=mirror)
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
         """Float32 NCHW pixels for ``crops``, as the checkpoint's processor would make them."""
