@@ -28,6 +28,13 @@ def add_arguments(p):
     p.add_argument("--storage", choices=["float32", "float16"], default=None,
                    help="dtype of the exported weights (default float32); float16 halves the file and still "
                         "loads as float32")
+    p.add_argument("--teacher", action="append", default=[], metavar="DIR",
+                   help="distil from this checkpoint (repeat for several; their probabilities are averaged)")
+    p.add_argument("--distill", type=float, default=0.5,
+                   help="weight of the teachers' probabilities in the target; the votes get 1 - this (default 0.5)")
+    p.add_argument("--init", metavar="DIR", help="start from this exported checkpoint's weights (same widths/depths) "
+                                                  "instead of random ones: a second cosine cycle")
+    p.add_argument("--warmup-epochs", type=float, default=1.0, help="linear learning-rate warm-up (default 1)")
     p.add_argument("--resume", action="store_true",
                    help="continue from DIR/last.pt (on a finished run: export its checkpoint again)")
 
@@ -44,7 +51,8 @@ def run(args) -> int:
                       label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads,
                       bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
                       cache_dir=args.cache_dir or str(training_cache_dir()), arch=arch,
-                      storage=args.storage or "float32")
+                      storage=args.storage or "float32", teachers=tuple(args.teacher), distill=args.distill,
+                      init=args.init, warmup_epochs=args.warmup_epochs)
 
     def report(row):
         print(f"epoch {row.epoch:3d}  loss {row.train_loss:.4f}  train {row.train_acc:.4f}  "

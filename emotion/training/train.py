@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DataError, SettingsError
 from ..labels import CANONICAL
 from .augment import AugmentConfig, augment, to_model_input
-from .model_def import ArchConfig, build_model, export_checkpoint
+from .model_def import ArchConfig, build_model, export_checkpoint, grey_state_from_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ class TrainConfig:
     eval_limit: int = 0
     cache_dir: str | None = None
     storage: str = "float32"       # dtype of the exported weights; "float16" halves the file (loads as fp32)
+    teachers: tuple[str, ...] = ()  # checkpoints to distil from (their mean probabilities on each augmented batch)
+    distill: float = 0.5           # weight of the teachers' probabilities in the target (the votes get the rest)
+    init: str | None = None        # start from this exported checkpoint's weights instead of random ones
     arch: ArchConfig = field(default_factory=ArchConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -60,10 +63,14 @@ class TrainConfig:
             raise SettingsError(f"storage must be one of {', '.join(STORAGE)}, got {self.storage!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise SettingsError("epochs and batch size must be at least 1")
+        if not 0.0 <= self.distill <= 1.0:
+            raise SettingsError(f"distill weight must be between 0 and 1, got {self.distill}")
+        object.__setattr__(self, "teachers", tuple(str(t) for t in self.teachers))
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["arch"] = self.arch.to_dict()
+        d["teachers"] = list(self.teachers)
         d["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment).items()}
         return d
 
@@ -155,7 +162,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
         tr_y = F.one_hot(torch.from_numpy(tr.majority[:n_train]), len(cfg.arch.labels)).float()
     va_img, va_y = va.images[:n_val], va.majority[:n_val]
 
-    model = build_model(cfg.arch, num_channels=1).to(memory_format=torch.channels_last)
+    teacher = None
+    if cfg.teachers:
+        from .distill import Teacher
+
+        teacher = Teacher.load(cfg.teachers, cfg.arch.labels, cfg.arch.side)
+        log.info("distilling from %d teacher(s), weight %.2f", len(cfg.teachers), cfg.distill)
+
+    model = build_model(cfg.arch, num_channels=1)
+    if cfg.init and state is None:
+        model.load_state_dict(grey_state_from_checkpoint(cfg.init, cfg.arch))
+        log.info("starting from the weights of %s", cfg.init)
+    model = model.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -200,6 +218,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
             y = tr_y[idx]
             if cfg.label_smoothing:
                 y = y * (1 - cfg.label_smoothing) + cfg.label_smoothing / y.shape[1]
+            if teacher is not None:
+                y = (1 - cfg.distill) * y + cfg.distill * teacher(x)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                 logits = model(pixel_values=x).logits
             loss = -(y * F.log_softmax(logits.float(), 1)).sum(1).mean()
@@ -213,7 +233,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
                 for be, bm in zip(ema.buffers(), model.buffers()):
                     be.copy_(bm)
             loss_sum += loss.item() * len(idx)
-            correct += (logits.argmax(1) == y.argmax(1)).sum().item()
+            correct += (logits.argmax(1) == tr_y[idx].argmax(1)).sum().item()  # vs the votes, not the teachers
             seen += len(idx)
         train_s = time.time() - t0
         acc = float((_predict(model, va_img, cfg.arch.side, cfg.bf16).argmax(1) == va_y).mean())

@@ -7,6 +7,8 @@ import gzip
 import numpy as np
 import pytest
 
+from emotion.training.model_def import ArchConfig
+
 FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
 
 
@@ -61,3 +63,20 @@ def make_fer_files():
 @pytest.fixture(scope="module")
 def make_fer_files_module():
     return write_fer_files
+
+
+TINY = ArchConfig(side=32, widths=(8, 16, 16, 16), depths=(1, 1, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, make_fer_files_module):
+    """A real 2-epoch training run on synthetic files: (config, checkpoint dir, epoch rows, fer csv, FER+ csv)."""
+    from emotion.training.train import TrainConfig, train
+
+    tmp = tmp_path_factory.mktemp("train")
+    fer, plus, _ = make_fer_files_module(tmp)
+    cfg = TrainConfig(fer2013=str(fer), ferplus=str(plus), out=str(tmp / "run"), epochs=2, batch_size=16,
+                      lr=0.05, threads=1, arch=TINY, cache_dir=str(tmp / "cache"))
+    rows = []
+    ckpt = train(cfg, progress=rows.append)
+    return cfg, ckpt, rows, fer, plus

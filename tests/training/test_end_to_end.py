@@ -8,21 +8,7 @@ import pytest
 from emotion.cli import main as cli_main
 from emotion.errors import SettingsError
 from emotion.labels import CANONICAL
-from emotion.training.model_def import ArchConfig
 from emotion.training.train import TrainConfig, train
-
-TINY = ArchConfig(side=32, widths=(8, 16, 16, 16), depths=(1, 1, 1, 1))
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, make_fer_files_module):
-    tmp = tmp_path_factory.mktemp("train")
-    fer, plus, _ = make_fer_files_module(tmp)
-    cfg = TrainConfig(fer2013=str(fer), ferplus=str(plus), out=str(tmp / "run"), epochs=2, batch_size=16,
-                      lr=0.05, threads=1, arch=TINY, cache_dir=str(tmp / "cache"))
-    rows = []
-    ckpt = train(cfg, progress=rows.append)
-    return cfg, ckpt, rows, fer, plus
 
 
 def test_training_logs_and_checkpoints(trained):
@@ -74,9 +60,9 @@ def test_rgb_export_equals_grey_model(trained):
 
     from emotion.training.model_def import build_model
 
-    _, ckpt, _, _, _ = trained
+    cfg, ckpt, _, _, _ = trained
     rgb = AutoModelForImageClassification.from_pretrained(ckpt).eval()
-    grey = build_model(TINY, num_channels=1)
+    grey = build_model(cfg.arch, num_channels=1)
     state = torch.load(ckpt.parent / "best.pt", weights_only=False)["model"]
     grey.load_state_dict(state)
     grey.eval()
