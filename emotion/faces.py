@@ -154,6 +154,10 @@ class YuNetDetector(_Resizable):
             _, out = self._net.detect(bgr)
         if out is None or len(out) == 0:
             return Faces.empty()
+        # On frames far below YuNet's input grid (a few pixels) some rows come back NaN/inf.
+        out = out[np.isfinite(out).all(axis=1)]
+        if len(out) == 0:
+            return Faces.empty()
         xywh = out[:, :4]
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:4]], axis=1)
         return _finish(boxes, out[:, -1], scale, rgb.shape, self.min_face)
