@@ -2,7 +2,9 @@
 
 Every epoch writes ``last.pt`` (everything needed to resume), appends a row to
 ``log.csv`` and, when PublicTest accuracy improves, ``best.pt``. Selection uses
-PublicTest only; PrivateTest is never looked at here.
+PublicTest only; PrivateTest is never looked at here. ``init`` starts from an
+exported checkpoint's weights (a second cycle); ``teachers`` mixes their averaged
+probabilities on each augmented batch into the targets (see ``distill.py``).
 
 >>> cfg = TrainConfig(fer2013="fer2013.csv.gz", ferplus="fer2013new.csv", out="runs/x", epochs=2)  # doctest: +SKIP
 >>> train(cfg)                                                                                     # doctest: +SKIP
