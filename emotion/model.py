@@ -342,17 +342,24 @@ class EmotionModel:
         if len(crops) == 0:
             return Emotions.empty(self.labels)
         step = BATCH // 2 if self.mirror else BATCH
-        parts = []
-        for start in range(0, len(crops), step):
-            x = self.preprocess(crops[start:start + step])
-            if self.mirror:
-                n = len(x)
-                p = _softmax(self._logits(np.concatenate([x, x[..., ::-1]])))
-                parts.append((p[:n] + p[n:]) / 2)
-            else:
-                parts.append(_softmax(self._logits(x)))
-        probs = np.concatenate(parts)[:, self._order]
-        return Emotions(self.labels, probs.astype(np.float32))
+        probs = np.concatenate([self.probabilities(self.preprocess(crops[start:start + step]))
+                                for start in range(0, len(crops), step)])
+        return Emotions(self.labels, probs)
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """Float32 probabilities (N, len(labels)), columns in ``labels`` order, for already preprocessed pixels.
+
+        ``pixels`` is what :meth:`preprocess` returns (N, C, H, W); training uses this to run a
+        checkpoint as a distillation teacher on its own augmented batches.
+        """
+        x = np.asarray(pixels, np.float32)
+        if self.mirror:
+            n = len(x)
+            p = _softmax(self._logits(np.concatenate([x, x[..., ::-1]])))
+            p = (p[:n] + p[n:]) / 2
+        else:
+            p = _softmax(self._logits(x))
+        return p[:, self._order].astype(np.float32)
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
         logits = np.asarray(self._runner(np.ascontiguousarray(x)), np.float64)

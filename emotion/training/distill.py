@@ -3,20 +3,18 @@
 A student trained on ``(1 - w) * votes + w * teacher probabilities`` learns, on every
 augmented view, how an already-trained model (or the average of several) spreads its
 belief over the classes: information the ten FER+ votes of the un-augmented face do
-not carry. The teachers are ordinary Hugging Face checkpoints, such as an earlier
-bundled model; they run frozen, in bf16 where the CPU has it, on the very batch the
-student sees.
+not carry. The teachers are ordinary checkpoints, loaded like any model of the tool
+(:func:`emotion.model.load_model`, bf16 where the CPU has it), and they run frozen
+on the very batch the student sees.
 
->>> teacher = Teacher.load(["emotion/models/ferplus-resnet"], labels=CANONICAL, side=80)  # doctest: +SKIP
->>> probs = teacher(x)   # x: the student's normalised grey batch (B, 1, 80, 80)           # doctest: +SKIP
+>>> teacher = Teacher.load(["emotion/models/ferplus-resnet"], labels=CANONICAL)  # doctest: +SKIP
+>>> probs = teacher(x)   # x: the student's normalised grey batch (B, 1, S, S)     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -25,63 +23,48 @@ from ..errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 
-def _preprocessing(path: Path) -> int:
-    """The checkpoint's square input side; refuses normalisations other than the student's (x/255 - 0.5) / 0.5."""
-    f = path / "preprocessor_config.json"
-    if not f.exists():
-        raise ModelLoadError(f"teacher {path}: no preprocessor_config.json; a teacher must be a checkpoint "
-                             f"exported by `python -m emotion train`")
-    pre = json.loads(f.read_text())
-    mean, std = pre.get("image_mean", [0.5] * 3), pre.get("image_std", [0.5] * 3)
-    if not (np.allclose(mean, 0.5) and np.allclose(std, 0.5) and np.isclose(pre.get("rescale_factor", 1 / 255), 1 / 255)):
-        raise ModelLoadError(f"teacher {path}: normalisation mean {mean}, std {std} differs from the student's "
-                             f"(0.5, 0.5); use a teacher exported by this project's training")
-    size = pre.get("size", {})
-    h, w = size.get("height", size.get("shortest_edge")), size.get("width", size.get("shortest_edge"))
-    if not h or h != w:
-        raise ModelLoadError(f"teacher {path}: expected a square input size, got {size}")
-    return int(h)
+def _check_preprocessing(model) -> int:
+    """The teacher's square input side; refuses normalisations other than the student's (x/255 - 0.5) / 0.5."""
+    pre = model.preprocessing
+    if not (pre.rescale and np.isclose(pre.rescale, 1 / 255) and pre.mean and np.allclose(pre.mean, 0.5)
+            and pre.std and np.allclose(pre.std, 0.5)):
+        raise ModelLoadError(f"teacher {model.name}: normalisation (rescale {pre.rescale}, mean {pre.mean}, std "
+                             f"{pre.std}) differs from the student's (1/255, 0.5, 0.5); use a teacher exported "
+                             f"by this project's training")
+    h, w = pre.output_size
+    if h != w:
+        raise ModelLoadError(f"teacher {model.name}: expected a square input size, got {h}x{w}")
+    return h
 
 
-@dataclass
+@dataclass(frozen=True)
 class Teacher:
     """Frozen models whose averaged probabilities, in the student's label order, are distillation targets."""
 
-    paths: tuple[str, ...]
-    runners: list          # callables: float (B, 3, side, side) numpy -> logits numpy
-    sides: list[int]
-    orders: list[list[int]]  # teacher column for each student label
+    models: tuple          # EmotionModel, mirror averaging off
+    sides: tuple[int, ...]
+    columns: tuple[tuple[int, ...], ...]  # per model: its column for each student label
 
     @classmethod
-    def load(cls, paths, labels: tuple[str, ...], side: int) -> "Teacher":
-        import torch
-        from transformers import AutoModelForImageClassification
+    def load(cls, paths, labels: tuple[str, ...]) -> "Teacher":
+        from ..model import load_model
+        from ..runtime_torch import bf16_support
 
-        from ..runtime_torch import bf16_support, build_bf16, build_eager
-
-        runners, sides, orders = [], [], []
-        for p in map(Path, paths):
-            if not (p / "config.json").exists():
-                raise ModelLoadError(f"teacher {p}: not a checkpoint directory (no config.json)")
-            t_side = _preprocessing(p)
-            try:
-                model = AutoModelForImageClassification.from_pretrained(p, dtype=torch.float32).eval()
-            except (OSError, ValueError) as exc:
-                raise ModelLoadError(f"teacher {p}: could not be loaded ({exc})") from exc
-            t_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-            missing = [l for l in labels if l not in t_labels]
+        backend = "bf16" if bf16_support()[0] else "eager"
+        models, sides, columns = [], [], []
+        for p in map(str, paths):
+            m = load_model(p, backend=backend, mirror=False)
+            missing = [l for l in labels if l not in m.labels]
             if missing:
-                raise ModelLoadError(f"teacher {p} has no class {', '.join(missing)}; its labels are {t_labels}, "
-                                     f"the student's {list(labels)}")
-            example = np.zeros((2, model.config.num_channels, t_side, t_side), np.float32)
-            runner = build_bf16(model, example, None) if bf16_support()[0] else build_eager(model, example, None)
-            runners.append(runner)
-            sides.append(t_side)
-            orders.append([t_labels.index(l) for l in labels])
-            log.info("teacher %s: %s, %d px", p, runner.name, t_side)
-        if not runners:
+                raise ModelLoadError(f"teacher {p} has no class {', '.join(missing)}; its labels are "
+                                     f"{list(m.labels)}, the student's {list(labels)}")
+            sides.append(_check_preprocessing(m))
+            models.append(m)
+            columns.append(tuple(m.labels.index(l) for l in labels))
+            log.info("teacher %s: %s, %d px", p, m.backend, sides[-1])
+        if not models:
             raise ModelLoadError("no teacher given")
-        return cls(tuple(map(str, paths)), runners, sides, orders)
+        return cls(tuple(models), tuple(sides), tuple(columns))
 
     def __call__(self, x):
         """Mean teacher probabilities (B, n_labels) for the student's normalised grey batch (B, 1, S, S)."""
@@ -89,14 +72,14 @@ class Teacher:
         import torch.nn.functional as F
 
         total = None
-        with torch.inference_mode():
-            for runner, t_side, order in zip(self.runners, self.sides, self.orders):
-                xt = x.detach().float()
-                if xt.shape[-1] != t_side:
-                    xt = F.interpolate(xt, size=(t_side, t_side), mode="bilinear", align_corners=False)
-                # A checkpoint exported by our training takes RGB whose first convolution is a luminance
-                # split of the grey one, so a grey image repeated on three channels gives the grey result.
-                xt = xt.expand(-1, 3, -1, -1).numpy()
-                p = torch.from_numpy(runner(xt))[:, order].float().softmax(1)
-                total = p if total is None else total + p
-        return (total / len(self.runners)).clone()
+        for model, side, cols in zip(self.models, self.sides, self.columns):
+            xt = x.detach().float()
+            if xt.shape[-1] != side:
+                xt = F.interpolate(xt, size=(side, side), mode="bilinear", align_corners=False)
+            # Our exported checkpoints take RGB through a luminance split of the grey first convolution,
+            # so a grey image repeated on three channels gives the grey result.
+            xt = xt.expand(-1, model.preprocessing.channels, -1, -1).numpy()
+            p = model.probabilities(xt)[:, list(cols)]
+            p = torch.from_numpy(p / p.sum(1, keepdims=True))
+            total = p if total is None else total + p
+        return total / len(self.models)

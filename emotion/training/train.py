@@ -165,10 +165,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     va_img, va_y = va.images[:n_val], va.majority[:n_val]
 
     teacher = None
-    if cfg.teachers:
+    if cfg.teachers and (state is None or state["epoch"] < cfg.epochs):  # a finished run only exports
         from .distill import Teacher
 
-        teacher = Teacher.load(cfg.teachers, cfg.arch.labels, cfg.arch.side)
+        teacher = Teacher.load(cfg.teachers, cfg.arch.labels)
         log.info("distilling from %d teacher(s), weight %.2f", len(cfg.teachers), cfg.distill)
 
     model = build_model(cfg.arch, num_channels=1)

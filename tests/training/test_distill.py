@@ -26,7 +26,7 @@ def test_teacher_gives_the_checkpoints_own_probabilities(trained):
 
     cfg, ckpt, _, _, _ = trained
     x = _grey_batch()
-    got = Teacher.load([ckpt], CANONICAL, side=32)(x)
+    got = Teacher.load([ckpt], CANONICAL)(x)
     ref = AutoModelForImageClassification.from_pretrained(ckpt).eval()
     with torch.no_grad():
         want = ref(pixel_values=x.repeat(1, 3, 1, 1)).logits.softmax(1)
@@ -38,36 +38,45 @@ def test_teacher_gives_the_checkpoints_own_probabilities(trained):
 def test_teacher_follows_the_students_label_order_and_side(trained):
     cfg, ckpt, _, _, _ = trained
     x = _grey_batch()
-    plain = Teacher.load([ckpt], CANONICAL, side=32)(x)
-    backwards = Teacher.load([ckpt], tuple(reversed(CANONICAL)), side=32)(x)
+    plain = Teacher.load([ckpt], CANONICAL)(x)
+    backwards = Teacher.load([ckpt], tuple(reversed(CANONICAL)))(x)
     assert np.allclose(backwards.numpy(), plain.numpy()[:, ::-1], atol=1e-6)
     # a student at another input side: the batch is resized to the teacher's side first
     import torch.nn.functional as F
 
     big = F.interpolate(x, size=(48, 48), mode="bilinear", align_corners=False)
-    assert Teacher.load([ckpt], CANONICAL, side=48)(big).shape == (4, 8)
+    assert Teacher.load([ckpt], CANONICAL)(big).shape == (4, 8)
 
 
 def test_two_teachers_are_averaged(trained):
     cfg, ckpt, _, _, _ = trained
     x = _grey_batch()
-    one = Teacher.load([ckpt], CANONICAL, side=32)(x)
-    two = Teacher.load([ckpt, ckpt], CANONICAL, side=32)(x)
+    one = Teacher.load([ckpt], CANONICAL)(x)
+    two = Teacher.load([ckpt, ckpt], CANONICAL)(x)
     assert np.allclose(one.numpy(), two.numpy(), atol=1e-6)
 
 
 def test_teacher_without_a_students_class_is_refused(trained, tmp_path):
+    """A 7-class (FER2013-style) teacher cannot give targets for an 8-class student."""
     import shutil
+
+    from safetensors.torch import load_file, save_file
 
     _, ckpt, _, _, _ = trained
     d = tmp_path / "t"
     shutil.copytree(ckpt, d)
+    state = load_file(d / "model.safetensors")
+    for k in ("classifier.1.weight", "classifier.1.bias"):
+        state[k] = state[k][:7].contiguous()
+    save_file(state, d / "model.safetensors", metadata={"format": "pt"})
     cfg = json.loads((d / "config.json").read_text())
-    cfg["id2label"]["7"] = "boredom"
-    cfg["label2id"] = {v: int(k) for k, v in cfg["id2label"].items()}
+    cfg["id2label"] = {str(i): l for i, l in enumerate(CANONICAL[:7])}
+    cfg["label2id"] = {l: i for i, l in enumerate(CANONICAL[:7])}
     (d / "config.json").write_text(json.dumps(cfg))
+    seven = Teacher.load([d], CANONICAL[:7])(_grey_batch())   # loads and serves a 7-class student
+    assert seven.shape == (4, 7)
     with pytest.raises(ModelLoadError, match="has no class contempt"):
-        Teacher.load([d], CANONICAL, side=32)
+        Teacher.load([d], CANONICAL)
 
 
 @pytest.mark.parametrize("change, match", [
@@ -83,12 +92,12 @@ def test_teacher_with_other_preprocessing_is_refused(trained, tmp_path, change, 
     pre = json.loads((d / "preprocessor_config.json").read_text())
     (d / "preprocessor_config.json").write_text(json.dumps({**pre, **change}))
     with pytest.raises(ModelLoadError, match=match):
-        Teacher.load([d], CANONICAL, side=32)
+        Teacher.load([d], CANONICAL)
 
 
 def test_teacher_that_is_not_a_checkpoint(tmp_path):
-    with pytest.raises(ModelLoadError, match="not a checkpoint directory"):
-        Teacher.load([tmp_path], CANONICAL, side=32)
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        Teacher.load([tmp_path], CANONICAL)
 
 
 def test_init_state_is_the_trained_grey_model(trained):
@@ -147,3 +156,23 @@ def test_distillation_changes_the_targets(trained, tmp_path):
                       lr=1e-6), progress=rows.append)
         losses[w] = rows[0].train_loss
     assert abs(losses[0.0] - losses[1.0]) > 1e-3
+
+
+def test_resuming_a_finished_distilled_run_exports_without_its_teachers(trained, tmp_path):
+    """A finished run's --resume only exports, so it does not need (or load) its teachers any more."""
+    import shutil
+    from dataclasses import replace
+
+    from emotion.training.train import train
+
+    cfg, ckpt, _, _, _ = trained
+    teacher = tmp_path / "teacher"
+    shutil.copytree(ckpt, teacher)
+    run = tmp_path / "run"
+    train(replace(cfg, out=str(run), epochs=1, teachers=(str(teacher),), lr=0.01))
+    shutil.rmtree(teacher)
+    rows = []
+    again = train(replace(cfg, out=str(run)), resume=True, progress=rows.append, resume_epochs=1)
+    assert rows == [] and (again / "model.safetensors").exists()
+    with pytest.raises(ModelLoadError, match="no such directory"):
+        train(replace(cfg, out=str(run)), resume=True, resume_epochs=2)   # more epochs need the teacher
