@@ -52,6 +52,7 @@ class ModelSpec:
     input_shape: tuple[int, int, int]         # C, H, W
     batch: int                                # the large batch (1 is always measured too)
     weights: Path | None = None               # the checkpoint's weights file, when there is one
+    calibration: object = None                # its int8 activation ranges (runtime_onnx.Calibration), if any
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def vit_base_spec() -> ModelSpec:
 
 def bundled_spec(name: str = "bundled") -> ModelSpec:
     """The bundled checkpoint (or ``name``, a local checkpoint); a random stand-in while it is missing."""
-    from .model import BUNDLED_DIR, Preprocessing, resolve_checkpoint
+    from .model import BUNDLED_DIR, Preprocessing, int8_calibration, resolve_checkpoint
 
     if name == "bundled" and not (BUNDLED_DIR / "config.json").is_file():
         return ModelSpec("bundled", f"stand-in for the bundled model ({BUNDLED_DIR.name} is not trained yet): "
@@ -132,7 +133,7 @@ def bundled_spec(name: str = "bundled") -> ModelSpec:
 
     weights = path / "model.safetensors"
     return ModelSpec(name if name != str(path) else path.name, f"checkpoint {path}", build, (channels, h, w),
-                     64, weights if weights.is_file() else None)
+                     64, weights if weights.is_file() else None, int8_calibration(path, name))
 
 
 # ---------------------------------------------------------------- measuring
@@ -237,7 +238,7 @@ def _measure(specs, backends, quick, threads, progress) -> Report:
             say(f"{spec.key}: preparing {backend}")
             started = time.perf_counter()
             try:
-                runner = build_runner(model, big, backend, cache_key=key, check=False)
+                runner = build_runner(model, big, backend, cache_key=key, check=False, calibration=spec.calibration)
             except BackendUnavailable as exc:
                 report.notes.append(f"{spec.key}: {backend} could not be built: {exc}")
                 continue

@@ -48,6 +48,8 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 #: Optional: each backend's agreement with fp32 measured on real validation faces (see runtime).
 AGREEMENT_FILE = "backend_agreement.json"
+#: Optional: activation ranges measured on real faces for the onnx-int8 backend (see runtime_onnx).
+CALIBRATION_FILE = "int8_calibration.json"
 #: Optional: how the checkpoint is meant to be run, chosen on its selection split, e.g.
 #: ``{"mirror": true}`` (average each face with its mirror image; see :class:`EmotionModel`).
 INFERENCE_FILE = "inference.json"
@@ -421,10 +423,24 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
         validated = _read_json(path / AGREEMENT_FILE, name)
     if mirror is None:
         mirror = _inference_recipe(path, name).get("mirror", False)
-    runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated)
+    runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated,
+                          calibration=int8_calibration(path, name))
     log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
              ", mirror averaging" if mirror else "")
     return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror)
+
+
+def int8_calibration(path: Path, name: str):
+    """The checkpoint's :class:`~emotion.runtime_onnx.Calibration` (``int8_calibration.json``), or None."""
+    if not (path / CALIBRATION_FILE).is_file():
+        return None
+    from .runtime_onnx import Calibration
+
+    try:
+        return Calibration.from_json(_read_json(path / CALIBRATION_FILE, name))
+    except ValueError as exc:
+        raise ModelLoadError(f"{name}: {CALIBRATION_FILE} is not usable ({exc}); delete it or write it again "
+                             "with `python -m emotion evaluate --record-agreement`") from exc
 
 
 def _inference_recipe(path: Path, name: str) -> dict:

@@ -85,13 +85,14 @@ def available_backends() -> dict[str, tuple[bool, str]]:
 # ---------------------------------------------------------------- backends
 
 
-def _build_onnx_int8(model, example, cache_key):
+def _build_onnx_int8(model, example, cache_key, calibration=None):
     from .runtime_onnx import build_onnx_int8
 
-    return build_onnx_int8(model, example, cache_key)
+    return build_onnx_int8(model, example, cache_key, calibration)
 
 
-#: backend name -> builder(model, example, cache_key) -> runner; raises BackendUnavailable
+#: backend name -> builder(model, example, cache_key) -> runner; raises BackendUnavailable.
+#: onnx-int8's builder also takes the checkpoint's int8 calibration when it has one.
 BUILDERS: dict[str, Callable] = {
     "eager": runtime_torch.build_eager,
     "bf16": runtime_torch.build_bf16,
@@ -216,11 +217,28 @@ def _validated_rejection(name: str, validated: dict | None) -> str | None:
     return f"{name}: rejected, differs from fp32 on {validated.get('source', 'validation faces')}: {a.why_rejected()}"
 
 
-def _checked(name: str, model, example, cache_key, reference, check: bool, validated: dict | None = None):
+def _recipe_mismatch(name: str, runner, validated: dict | None) -> str | None:
+    """Why a recorded agreement does not apply to ``runner`` (int8 quantised with other ranges), or None."""
+    rec = (validated or {}).get("backends", {}).get(name) or {}
+    recorded, built = rec.get("calibration"), getattr(runner, "calibration", None)
+    if recorded is None or built is None or recorded == built:
+        return None
+    return (f"{name}: rejected, its agreement on {validated.get('source', 'validation faces')} was recorded with "
+            f"activation ranges from {recorded}, but this build has ranges from {built}; record it again with "
+            "`python -m emotion evaluate --record-agreement`")
+
+
+def _checked(name: str, model, example, cache_key, reference, check: bool, validated: dict | None = None,
+             calibration=None):
     """Build backend ``name`` and hold it to fp32 on ``example``; raises BackendUnavailable."""
     if check and (why := _validated_rejection(name, validated)):
         raise BackendUnavailable(why)
-    runner = BUILDERS[name](model, example, cache_key)
+    if name == "onnx-int8" and calibration is not None:
+        runner = BUILDERS[name](model, example, cache_key, calibration)
+    else:
+        runner = BUILDERS[name](model, example, cache_key)
+    if check and (why := _recipe_mismatch(name, runner, validated)):
+        raise BackendUnavailable(why)
     try:
         got = runner(example)  # also the warm-up
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -248,7 +266,7 @@ def example_for(model, rows: int = 8) -> np.ndarray:
 
 
 def build_runner(model, example: np.ndarray | None = None, backend: str = "auto", cache_key: str | None = None,
-                 *, check: bool = True, validated: dict | None = None):
+                 *, check: bool = True, validated: dict | None = None, calibration=None):
     """A runner for ``model`` on ``backend`` (see the module docstring).
 
     ``cache_key`` names the checkpoint (its hash): the ONNX int8 file is cached
@@ -256,6 +274,8 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
     load would cost seconds). ``check=False`` skips the agreement guard (the
     benchmark uses it to measure rejected backends too). ``validated`` is a checkpoint's recorded
     agreement on real faces (``backend_agreement.json``); a backend that fails it there is rejected.
+    ``calibration`` (:class:`~emotion.runtime_onnx.Calibration`, ``int8_calibration.json``) gives
+    onnx-int8 activation ranges measured on real faces instead of the example batch's.
     """
     if backend not in BACKENDS:
         raise BackendUnavailable(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -274,15 +294,15 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
         return eager
     if backend != "auto":
         try:
-            runner = _checked(backend, model, example, cache_key, reference, check, validated)
+            runner = _checked(backend, model, example, cache_key, reference, check, validated, calibration)
         except BackendUnavailable as exc:
             raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
         log.info("backend %s: %s", runner.name, runner.reason)
         return runner
-    return _auto(model, example, cache_key, eager, reference, check, validated)
+    return _auto(model, example, cache_key, eager, reference, check, validated, calibration)
 
 
-def _auto(model, example, cache_key, eager, reference, check, validated=None):
+def _auto(model, example, cache_key, eager, reference, check, validated=None, calibration=None):
     """Time every available backend that passes the guard; return the fastest."""
     available = available_backends()
     skipped: list[Trial] = []
@@ -296,7 +316,7 @@ def _auto(model, example, cache_key, eager, reference, check, validated=None):
             skipped.append(Trial(name, None, f"{name} skipped (no cache key to keep the exported file under)"))
             continue
         try:
-            accepted[name] = _checked(name, model, example, cache_key, reference, check, validated)
+            accepted[name] = _checked(name, model, example, cache_key, reference, check, validated, calibration)
         except BackendUnavailable as exc:
             log.warning("auto: %s", exc)
             skipped.append(Trial(name, None, str(exc)))

@@ -7,8 +7,20 @@ of onnxruntime behave very differently on a CPU:
   (int8 weights, activations quantised per call). Measured on ViT-base here:
   about 5x faster than fp32 onnxruntime, file 25% of fp32.
 * mostly Conv (ResNets): **static** QDQ quantisation, per-channel weights,
-  activation ranges calibrated on the example batch. Dynamic quantisation of
+  the final classifier layer kept in fp32 (a tiny share of the work, and the
+  layer whose rounding moves the probabilities most). Dynamic quantisation of
   convolutions (ConvInteger) was 3.5x slower than static here.
+
+Static quantisation needs each activation's range. By default it is measured
+on the example batch, which is synthetic; a checkpoint can carry ranges
+measured on real faces (:class:`Calibration`, ``int8_calibration.json``,
+written by :func:`calibrate`), which the quantiser then uses instead. On the
+bundled 112 px ResNet (3,553 PublicTest faces): with the example batch's ranges
+int8 agreed with fp32 on 98.34 % of top-1 classes (max probability change
+0.30); with ranges from 512 Training faces and the classifier in fp32, 99.38 %
+(0.061). Ranges recorded for a different export (tensor names that are not in
+this graph) are not used: the runner then says ``calibration == "example
+batch"`` and a recorded agreement measured with faces does not apply.
 
 The int8 file lives in ``<cache dir>/onnx/`` (``$EMOTION_CACHE_DIR`` or the
 user cache dir), named after the checkpoint hash, the input shape and the
@@ -26,6 +38,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -33,7 +46,10 @@ import re
 import tempfile
 import time
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -42,8 +58,10 @@ from .errors import BackendUnavailable
 log = logging.getLogger(__name__)
 
 #: bump when the export or quantisation recipe changes: old cache files are then ignored
-RECIPE = 1
+RECIPE = 2
 OPSET = 17
+#: what a runner quantised with the example batch's own ranges says it was calibrated on
+EXAMPLE_CALIBRATION = "example batch"
 
 
 def onnx_available() -> tuple[bool, str]:
@@ -66,6 +84,48 @@ def ort_errors() -> tuple[type[BaseException], ...]:
     return found or (RuntimeError,)
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Activation ranges for static int8 quantisation, measured on real inputs.
+
+    ``ranges`` maps each float tensor of the exported fp32 graph to its (min, max)
+    over the calibration inputs; ``source`` says what they were (for display and for
+    matching a recorded agreement). Stored with a checkpoint as ``int8_calibration.json``.
+    """
+
+    ranges: Mapping[str, tuple[float, float]]
+    source: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "ranges", MappingProxyType(dict(self.ranges)))
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the ranges, part of the int8 cache file's name."""
+        text = json.dumps(sorted((k, float(a), float(b)) for k, (a, b) in self.ranges.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "method": "minmax", "opset": OPSET,
+                "ranges": {k: [float(a), float(b)] for k, (a, b) in self.ranges.items()}}
+
+    @classmethod
+    def from_json(cls, data) -> "Calibration":
+        """Raises ValueError, saying what is wrong, on anything but ``{"source": str, "ranges": {name: [lo, hi]}}``."""
+        if not isinstance(data, dict) or not isinstance(data.get("ranges"), dict) or not data["ranges"]:
+            raise ValueError('expected an object {"source": ..., "ranges": {tensor name: [min, max], ...}}')
+        ranges = {}
+        for name, pair in data["ranges"].items():
+            try:
+                lo, hi = (float(v) for v in pair)
+            except (TypeError, ValueError):
+                raise ValueError(f"range of {name!r} must be two numbers [min, max], got {pair!r}") from None
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+                raise ValueError(f"range of {name!r} must be finite with min <= max, got {pair!r}")
+            ranges[name] = (lo, hi)
+        return cls(ranges, str(data.get("source", "unknown faces")))
+
+
 def onnx_cache_dir() -> Path:
     from .faces import cache_dir
 
@@ -80,7 +140,8 @@ class OnnxRunner:
     trials = ()
 
     def __init__(self, session, reason: str, path: Path, size_bytes: int, fp32_bytes: int | None,
-                 quantization: str):
+                 quantization: str, calibration: str = EXAMPLE_CALIBRATION):
+        self.calibration = calibration
         self.session = session
         self.reason = reason
         self.path = path
@@ -143,8 +204,24 @@ def choose_quantization(path: Path) -> str:
     return "static" if ops["Conv"] > ops["MatMul"] + ops["Gemm"] else "dynamic"
 
 
-def quantize(src: Path, dst: Path, example: np.ndarray, mode: str) -> None:
-    """Quantise the fp32 ONNX file ``src`` to int8 ``dst`` (``mode``: dynamic or static)."""
+def _graph_tensors(path: Path) -> tuple[set[str], list[str]]:
+    """(every tensor name in the graph, the names of Gemm/MatMul nodes that write a graph output)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    outputs = {o.name for o in graph.output}
+    names = {i.name for i in graph.input} | {o for n in graph.node for o in n.output}
+    heads = [n.name for n in graph.node if n.op_type in ("Gemm", "MatMul") and outputs & set(n.output)]
+    return names, heads
+
+
+def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: Calibration | None = None) -> str:
+    """Quantise the fp32 ONNX file ``src`` to int8 ``dst`` (``mode``: dynamic or static).
+
+    Static mode uses ``calibration``'s ranges when every tensor they name is in this graph,
+    else the example batch's; returns what the ranges came from (``calibration.source`` or
+    :data:`EXAMPLE_CALIBRATION`; ``"none (dynamic)"`` for dynamic mode).
+    """
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -159,7 +236,7 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str) -> None:
     reduce_range = not ({"avx512_vnni", "avx_vnni", "amx_int8"} & cpu_flags())
     if mode == "dynamic":
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, reduce_range=reduce_range)
-        return
+        return "none (dynamic)"
 
     class Batches(CalibrationDataReader):
         def __init__(self):
@@ -168,8 +245,62 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str) -> None:
         def get_next(self):
             return next(self._it, None)
 
+    names, heads = _graph_tensors(src)
+    extra, used = {}, EXAMPLE_CALIBRATION
+    if calibration is not None:
+        unknown = sorted(set(calibration.ranges) - names)
+        if unknown:
+            log.warning("onnx-int8: the checkpoint's calibration (%s) names %d tensors this export does not have "
+                        "(e.g. %s); using the example batch's ranges", calibration.source, len(unknown), unknown[0])
+        else:
+            extra["TensorQuantOverrides"] = {k: [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]
+                                             for k, (lo, hi) in calibration.ranges.items()}
+            used = calibration.source
     quantize_static(str(src), str(dst), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, reduce_range=reduce_range)
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, reduce_range=reduce_range,
+                    nodes_to_exclude=heads, extra_options=extra)
+    return used
+
+
+def calibrate(model, faces: np.ndarray, source: str, batch: int = 32) -> Calibration | None:
+    """Measure every activation's (min, max) over ``faces`` (preprocessed float32 NCHW) in ``model``'s export.
+
+    The ranges are those static quantisation would measure on these inputs (onnxruntime's
+    min-max calibrator on the same TorchScript export), so :func:`quantize` can use them
+    later without the faces. None for a graph that is quantised dynamically (transformers
+    such as ViT), which uses no ranges. Raises BackendUnavailable when onnx is missing or
+    the export fails.
+    """
+    ok, why = onnx_available()
+    if not ok:
+        raise BackendUnavailable(f"onnx-int8 calibration: {why}")
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod
+    from onnxruntime.quantization.calibrate import create_calibrator
+
+    faces = np.ascontiguousarray(faces, dtype=np.float32)
+    if faces.ndim != 4 or len(faces) == 0:
+        raise ValueError(f"calibration faces must be a float32 batch (N, C, H, W) with N >= 1, got {faces.shape}")
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self._it = iter([{"pixel_values": faces[i:i + batch]} for i in range(0, len(faces), batch)])
+
+        def get_next(self):
+            return next(self._it, None)
+
+    with tempfile.TemporaryDirectory(prefix="emotion-calib-") as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx"
+        export_onnx(model, faces[:2], fp32)
+        if choose_quantization(fp32) != "static":
+            return None
+        calibrator = create_calibrator(fp32, None, augmented_model_path=str(Path(tmp) / "augmented.onnx"),
+                                       calibrate_method=CalibrationMethod.MinMax)
+        calibrator.collect_data(Batches())
+        data = calibrator.compute_data()
+        ranges = {name: (float(np.min(t.range_value[0])), float(np.max(t.range_value[1])))
+                  for name, t in data.data.items()}
+        del calibrator
+    return Calibration(ranges, source)
 
 
 def _session(path: Path):
@@ -186,15 +317,16 @@ def _session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _file_name(cache_key: str, example: np.ndarray) -> str:
+def _file_name(cache_key: str, example: np.ndarray, calibration: Calibration | None = None) -> str:
     import onnxruntime
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", cache_key)[:64]
     shape = "x".join(str(d) for d in example.shape[1:])
-    return f"{safe}-{shape}-r{RECIPE}-ort{onnxruntime.__version__}.int8.onnx"
+    cal = f"-cal{calibration.digest}" if calibration is not None else ""
+    return f"{safe}-{shape}{cal}-r{RECIPE}-ort{onnxruntime.__version__}.int8.onnx"
 
 
-def _make(model, example: np.ndarray, folder: Path, final: Path) -> dict:
+def _make(model, example: np.ndarray, folder: Path, final: Path, calibration: Calibration | None = None) -> dict:
     """Export, quantise and move the int8 file to ``final``; returns its metadata."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
@@ -203,12 +335,12 @@ def _make(model, example: np.ndarray, folder: Path, final: Path) -> dict:
         mode = choose_quantization(fp32)
         int8 = Path(tmp) / "model.int8.onnx"
         try:
-            quantize(fp32, int8, example, mode)
+            used = quantize(fp32, int8, example, mode, calibration)
         except Exception as exc:  # onnxruntime's quantiser raises many kinds of errors
             raise BackendUnavailable(f"onnx-int8: {mode} quantisation failed: {type(exc).__name__}: "
                                      f"{(str(exc).splitlines() or [''])[0][:200]}") from exc
         fp32_bytes = fp32.stat().st_size + sum(p.stat().st_size for p in Path(tmp).glob("model.fp32.onnx.*"))
-        meta = {"quantization": mode, "exporter": exporter, "fp32_bytes": fp32_bytes,
+        meta = {"quantization": mode, "exporter": exporter, "fp32_bytes": fp32_bytes, "calibration": used,
                 "seconds": round(time.perf_counter() - started, 2)}
         final.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(int8, final)  # atomic: a concurrent loader sees the whole file or none
@@ -216,15 +348,19 @@ def _make(model, example: np.ndarray, folder: Path, final: Path) -> dict:
     return meta
 
 
-def build_onnx_int8(model, example: np.ndarray, cache_key: str | None) -> OnnxRunner:
-    """The ``onnx-int8`` runner for ``model``, from the cache when ``cache_key`` was seen before."""
+def build_onnx_int8(model, example: np.ndarray, cache_key: str | None,
+                    calibration: Calibration | None = None) -> OnnxRunner:
+    """The ``onnx-int8`` runner for ``model``, from the cache when ``cache_key`` was seen before.
+
+    ``calibration``: activation ranges measured on real faces (static quantisation only).
+    """
     ok, why = onnx_available()
     if not ok:
         raise BackendUnavailable(f"onnx-int8: {why}")
     if cache_key is None:
         with tempfile.TemporaryDirectory(prefix="emotion-onnx-") as tmp:
             path = Path(tmp) / "model.int8.onnx"
-            meta = _make(model, example, Path(tmp), path)
+            meta = _make(model, example, Path(tmp), path, calibration)
             return _runner(path, meta, "exported, not cached (no cache key)")
     folder = onnx_cache_dir()
     try:
@@ -232,7 +368,7 @@ def build_onnx_int8(model, example: np.ndarray, cache_key: str | None) -> OnnxRu
     except OSError as exc:
         raise BackendUnavailable(f"onnx-int8: cannot create the cache folder {folder} ({exc}); "
                                  "set EMOTION_CACHE_DIR to a writable folder") from exc
-    path = folder / _file_name(cache_key, example)
+    path = folder / _file_name(cache_key, example, calibration)
     if path.is_file():
         try:
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -240,7 +376,7 @@ def build_onnx_int8(model, example: np.ndarray, cache_key: str | None) -> OnnxRu
         except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt, whatever the error
             log.warning("onnx-int8: cached %s is unusable (%s); rebuilding it", path.name, exc)
             path.unlink(missing_ok=True)
-    meta = _make(model, example, folder, path)
+    meta = _make(model, example, folder, path, calibration)
     return _runner(path, meta, f"exported once to {path}")
 
 
@@ -253,5 +389,7 @@ def _runner(path: Path, meta: dict, where: str) -> OnnxRunner:
     fp32 = meta.get("fp32_bytes")
     share = f", {size / fp32:.0%} of fp32" if fp32 else ""
     shown = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
-    reason = f"onnxruntime int8, {meta.get('quantization', '?')} quantisation, {shown}{share}; {where}"
-    return OnnxRunner(session, reason, path, size, fp32, meta.get("quantization", "?"))
+    calibration = meta.get("calibration", EXAMPLE_CALIBRATION)
+    ranges = f", ranges from {calibration}" if meta.get("quantization") == "static" else ""
+    reason = f"onnxruntime int8, {meta.get('quantization', '?')} quantisation{ranges}, {shown}{share}; {where}"
+    return OnnxRunner(session, reason, path, size, fp32, meta.get("quantization", "?"), calibration)

@@ -193,9 +193,10 @@ def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monke
     seen = {}
     real = runtime.build_runner
 
-    def spy(model, example, backend="auto", cache_key=None, validated=None):
-        seen.update(example=example, backend=backend, cache_key=cache_key, validated=validated)
-        return real(model, example, backend, cache_key, validated=validated)
+    def spy(model, example, backend="auto", cache_key=None, validated=None, calibration=None):
+        seen.update(example=example, backend=backend, cache_key=cache_key, validated=validated,
+                    calibration=calibration)
+        return real(model, example, backend, cache_key, validated=validated, calibration=calibration)
 
     monkeypatch.setattr(runtime, "build_runner", spy)
     m = load_model(str(tiny_checkpoint), backend="eager")
@@ -203,6 +204,7 @@ def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monke
     assert seen["backend"] == "eager" and seen["example"].shape[1:] == (3, 80, 80)
     assert m.backend == "eager" and m.backend_reason
     assert seen["validated"] is None  # no backend_agreement.json in the tiny checkpoint
+    assert seen["calibration"] is None  # nor int8_calibration.json
 
 
 def test_checkpoint_hash_follows_the_weights(make_checkpoint, tmp_path):

@@ -387,6 +387,72 @@ def test_onnxruntime_errors_become_clear_errors(monkeypatch, model, example):
     assert rt.build_runner(model, example, "auto", cache_key="k2").name != "onnx-int8"
 
 
+def _faces_like(rows: int, seed: int) -> np.ndarray:
+    """Inputs from a narrow distribution unlike the example batch (standard normal), as real faces are."""
+    return (0.3 + 0.05 * np.random.default_rng(seed).standard_normal((rows, 3, 32, 32))).astype(np.float32)
+
+
+def test_calibration_json_round_trip_and_checks():
+    cal = runtime_onnx.Calibration({"pixel_values": (-1.0, 1.0), "/conv/Conv_output_0": (0.0, 3.5)}, "40 faces")
+    again = runtime_onnx.Calibration.from_json(cal.to_json())
+    assert dict(again.ranges) == dict(cal.ranges) and again.source == "40 faces"
+    assert again.digest == cal.digest
+    assert runtime_onnx.Calibration({"pixel_values": (-1.0, 2.0)}, "x").digest != cal.digest
+    with pytest.raises(TypeError):
+        cal.ranges["pixel_values"] = (0.0, 1.0)  # frozen, like every type passed between stages
+    for bad, match in (({"ranges": {}}, "expected an object"), ([1, 2], "expected an object"),
+                       ({"ranges": {"x": [1]}}, "two numbers"), ({"ranges": {"x": ["a", 2]}}, "two numbers"),
+                       ({"ranges": {"x": [2, 1]}}, "min <= max"), ({"ranges": {"x": [0, float("inf")]}}, "finite")):
+        with pytest.raises(ValueError, match=match):
+            runtime_onnx.Calibration.from_json(bad)
+
+
+def test_calibration_on_real_inputs_is_used_and_beats_the_example_batch(model, example):
+    """Ranges measured on inputs like the ones that will be classified quantise them more finely."""
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    cal = runtime_onnx.calibrate(model, _faces_like(64, 3), "64 narrow inputs")
+    assert "pixel_values" in cal.ranges
+    lo, hi = cal.ranges["pixel_values"]
+    assert 0.0 < lo < 0.3 < hi < 0.6  # the graph input's range is that of the calibration inputs
+    assert len(cal.ranges) > 5  # every float activation, not only the input
+    plain = rt.build_runner(model, example, "onnx-int8", cache_key="k", check=False)
+    tuned = rt.build_runner(model, example, "onnx-int8", cache_key="k", check=False, calibration=cal)
+    assert plain.calibration == runtime_onnx.EXAMPLE_CALIBRATION and tuned.calibration == "64 narrow inputs"
+    assert "ranges from 64 narrow inputs" in tuned.reason
+    assert tuned.path != plain.path  # the cache keeps both, named by the ranges' digest
+    test = _faces_like(64, 4)  # unseen inputs of the same kind
+    ref = eager_logits(model, test)
+    err_plain = np.abs(plain(test) - ref).mean()
+    err_tuned = np.abs(tuned(test) - ref).mean()
+    assert err_tuned < 0.5 * err_plain, (err_tuned, err_plain)
+
+
+def test_calibration_for_another_export_falls_back_to_the_example_batch(model, example, caplog):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    stale = runtime_onnx.Calibration({"pixel_values": (0.0, 1.0), "/no/such/tensor": (0.0, 1.0)}, "old export")
+    runner = rt.build_runner(model, example, "onnx-int8", cache_key="k", calibration=stale)
+    assert runner.calibration == runtime_onnx.EXAMPLE_CALIBRATION
+    assert "does not have" in caplog.text and "/no/such/tensor" in caplog.text
+
+
+def test_recorded_int8_agreement_holds_only_for_the_ranges_it_was_measured_with(model):
+    if not runtime_onnx.onnx_available()[0]:
+        pytest.skip("onnxruntime/onnx not installed")
+    cal = runtime_onnx.calibrate(model, _faces_like(32, 5), "32 narrow inputs")
+    example = _faces_like(16, 6)  # as in the product: the example batch is in the faces' range of values
+    record = {"top1": 1.0, "top1_ties": 1.0, "max_prob_diff": 0.01, "rows": 3553, "calibration": "32 narrow inputs"}
+    validated = {"source": "3553 validation faces", "backends": {"onnx-int8": record}}
+    ok = rt.build_runner(model, example, "onnx-int8", cache_key="k", validated=validated, calibration=cal)
+    assert ok.calibration == "32 narrow inputs"
+    with pytest.raises(BackendUnavailable, match="recorded with activation ranges from 32 narrow inputs.*"
+                                                 "example batch.*record-agreement"):
+        rt.build_runner(model, example, "onnx-int8", cache_key="k", validated=validated)  # no calibration given
+    runner = rt.build_runner(model, example, "auto", cache_key="k", validated=validated)
+    assert runner.name != "onnx-int8" and "recorded with activation ranges" in runner.reason
+
+
 def test_export_failure_falls_back(monkeypatch, model, example):
     def fail(*args, **kwargs):
         raise RuntimeError("unsupported operator")

@@ -23,8 +23,13 @@ def add_arguments(p):
                    help="where to save the confusion-matrix heatmap (default: confusion-<source>.html)")
     p.add_argument("--no-html", action="store_true", help="do not write the heatmap")
     p.add_argument("--record-agreement", action="store_true",
-                   help="measure every backend against fp32 on these faces and save it in the checkpoint "
+                   help="measure int8 activation ranges on Training faces (int8_calibration.json), then every "
+                        "backend against fp32 on the split's faces, and save both in the checkpoint "
                         "(backend_agreement.json, enforced by the runtime's guard); use a selection split")
+
+
+#: Training faces (a fixed random choice) whose activation ranges calibrate the int8 backend
+CALIBRATION_FACES = 512
 
 
 def run(args) -> int:
@@ -73,12 +78,24 @@ def run(args) -> int:
 def _record(args) -> int:
     from ..errors import DataError
     from ..training.data import load_faceset, training_cache_dir
-    from ..training.evaluate import record_backend_agreement
+    from ..training.evaluate import record_backend_agreement, record_int8_calibration
 
     if not args.fer2013 or args.split == "PrivateTest":
         raise DataError("--record-agreement needs --fer2013 with --split PublicTest or Training "
                         "(PrivateTest is kept for reporting only)")
-    ds = load_faceset(args.fer2013, args.ferplus, cache_dir=training_cache_dir()).split(args.split)
-    out = record_backend_agreement(args.model, list(ds.images), f"{len(ds)} FER {args.split} faces")
+    import numpy as np
+
+    faces = load_faceset(args.fer2013, args.ferplus, cache_dir=training_cache_dir())
+    train = faces.split("Training")
+    pick = np.random.default_rng(0).permutation(len(train))[:CALIBRATION_FACES]
+    if not len(pick):
+        raise DataError(f"{args.fer2013} has no Training rows to calibrate the int8 backend on; "
+                        "--record-agreement needs the whole FER2013 csv")
+    calibration = record_int8_calibration(args.model, list(train.images[pick]), f"{len(pick)} FER Training faces")
+    print(json.dumps({"int8_calibration": calibration}))
+    images = list(faces.split(args.split).images)
+    if args.split == "Training":  # the agreement is measured on faces the ranges did not see
+        images = list(np.delete(train.images, pick, axis=0))
+    out = record_backend_agreement(args.model, images, f"{len(images)} FER {args.split} faces")
     print(json.dumps(out))
     return 0

@@ -132,7 +132,7 @@ def evaluate_folder(model, folder, progress=None) -> Evaluation:
 
 
 __all__ = ["Evaluation", "choose_mirror", "evaluate_fer", "evaluate_folder", "predict_faces",
-           "record_backend_agreement", "EmotionError"]
+           "record_backend_agreement", "record_int8_calibration", "EmotionError"]
 
 
 #: Accuracy (fraction) that mirror averaging must add on the selection faces to be worth twice the work.
@@ -165,6 +165,35 @@ def choose_mirror(path, faces: list[np.ndarray], truth: list[str], source: str) 
     return out
 
 
+def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> dict | None:
+    """Measure the int8 activation ranges of checkpoint ``name`` on ``faces`` and save them with it.
+
+    Writes ``<checkpoint>/int8_calibration.json`` (see :class:`emotion.runtime_onnx.Calibration`)
+    for a convolutional model, whose int8 backend is quantised statically; use training faces, not
+    the faces the agreement is then measured on. A transformer (quantised dynamically, no ranges)
+    gets no file and None. Returns what was written, without the ranges themselves.
+    """
+    import json
+
+    from transformers import AutoModelForImageClassification
+
+    from ..model import CALIBRATION_FILE, load_model
+    from ..runtime_onnx import calibrate
+
+    ref_model = load_model(name, backend="eager")
+    path = ref_model.path
+    (path / CALIBRATION_FILE).unlink(missing_ok=True)
+    hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
+    pixels = ref_model.preprocess([f if f.ndim == 3 else np.repeat(f[:, :, None], 3, axis=2) for f in faces])
+    cal = calibrate(hf, pixels, source)
+    if cal is None:
+        log.info("%s: int8 is quantised dynamically, no calibration needed", name)
+        return None
+    (path / CALIBRATION_FILE).write_text(json.dumps(cal.to_json(), indent=1) + "\n")
+    log.info("%s: int8 ranges of %d tensors measured on %s", name, len(cal.ranges), source)
+    return {"file": CALIBRATION_FILE, "source": cal.source, "tensors": len(cal.ranges)}
+
+
 def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) -> dict:
     """Measure each available non-fp32 backend against fp32 on real faces and save it with the checkpoint.
 
@@ -177,7 +206,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     from transformers import AutoModelForImageClassification
 
     from ..labels import canonical_labels
-    from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, load_model
+    from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, int8_calibration, load_model
     from ..runtime import available_backends, build_runner, compare
 
     ref_model = load_model(name, backend="eager")
@@ -192,11 +221,14 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     for backend, (ok, why) in available_backends().items():
         if backend in ("eager", "auto") or not ok:
             continue
-        runner = build_runner(hf, example, backend, cache_key=checkpoint_hash(path), check=False)
+        runner = build_runner(hf, example, backend, cache_key=checkpoint_hash(path), check=False,
+                              calibration=int8_calibration(path, name))
         got = predict_faces(EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, ""), faces)
         a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
         out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
                                     "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows}
+        if getattr(runner, "calibration", None) is not None:  # the int8 ranges this agreement holds for
+            out["backends"][backend]["calibration"] = runner.calibration
         log.info("%s vs fp32 on %s: %s", backend, source, a.describe())
     (path / AGREEMENT_FILE).write_text(json.dumps(out, indent=2) + "\n")
     return out

@@ -140,6 +140,17 @@ def test_record_agreement_writes_file_the_loader_enforces(trained, tmp_path, cap
     assert rec["rows"] == 16 and "source" in rec
     for b in rec["backends"].values():
         assert 0 <= b["top1"] <= b["top1_ties"] <= 1 and b["rows"] == 16
+    if "onnx-int8" in rec["backends"]:  # int8 was measured with ranges from Training faces, saved beside it
+        cal = json.loads((local / "int8_calibration.json").read_text())
+        assert rec["backends"]["onnx-int8"]["calibration"] == cal["source"]
+        assert cal["source"].endswith("FER Training faces") and "pixel_values" in cal["ranges"]
+        from emotion.errors import EmotionError
+        from emotion.model import int8_calibration, load_model
+
+        assert int8_calibration(local, "local").source == cal["source"]
+        (local / "int8_calibration.json").write_text('{"ranges": {"pixel_values": [1, 0]}}')
+        with pytest.raises(EmotionError, match="int8_calibration.json is not usable.*min <= max"):
+            load_model(str(local), backend="eager")
     assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
                      "--split", "PrivateTest", "--record-agreement"]) == 1
     assert "PrivateTest is kept for reporting only" in capsys.readouterr().err
