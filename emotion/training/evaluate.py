@@ -182,12 +182,12 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
 
     ref_model = load_model(name, backend="eager")
     path = ref_model.path
-    (path / CALIBRATION_FILE).unlink(missing_ok=True)
     hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
     pixels = ref_model.preprocess([f if f.ndim == 3 else np.repeat(f[:, :, None], 3, axis=2) for f in faces])
-    cal = calibrate(hf, pixels, source)
+    cal = calibrate(hf, pixels, source)  # BackendUnavailable without onnx: an existing file is kept
     if cal is None:
         log.info("%s: int8 is quantised dynamically, no calibration needed", name)
+        (path / CALIBRATION_FILE).unlink(missing_ok=True)
         return None
     (path / CALIBRATION_FILE).write_text(json.dumps(cal.to_json(), indent=1) + "\n")
     log.info("%s: int8 ranges of %d tensors measured on %s", name, len(cal.ranges), source)

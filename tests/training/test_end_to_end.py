@@ -206,3 +206,23 @@ def test_export_chooses_mirror_averaging_on_publictest(trained):
         acc = np.mean(predict_faces(m, list(va.images)).argmax(1) == [m.labels.index(CANONICAL[i]) for i in va.majority])
         assert acc == pytest.approx(rec[key], abs=1e-5)
     assert load_model(str(ckpt), backend="eager").mirror is rec["mirror"]
+
+
+def test_record_agreement_without_onnx_keeps_the_int8_ranges_and_records_the_rest(trained, tmp_path, capsys,
+                                                                                  monkeypatch):
+    import shutil
+
+    from emotion import runtime_onnx
+
+    _, ckpt, _, fer, plus = trained
+    local = tmp_path / "ckpt"
+    shutil.copytree(ckpt, local)
+    kept = '{"source": "earlier faces", "ranges": {"pixel_values": [-1, 1]}}'
+    (local / "int8_calibration.json").write_text(kept)
+    monkeypatch.setattr(runtime_onnx, "onnx_available", lambda: (False, "onnxruntime/onnx not installed (test)"))
+    assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                     "--split", "PublicTest", "--record-agreement"]) == 0
+    assert "int8 calibration skipped" in capsys.readouterr().err
+    assert (local / "int8_calibration.json").read_text() == kept
+    rec = json.loads((local / "backend_agreement.json").read_text())
+    assert "onnx-int8" not in rec["backends"] and rec["rows"] == 16
