@@ -204,6 +204,20 @@ def choose_quantization(path: Path) -> str:
     return "static" if ops["Conv"] > ops["MatMul"] + ops["Gemm"] else "dynamic"
 
 
+def _batches(x: np.ndarray, size: int):
+    """An onnxruntime calibration reader that hands out ``x`` as ``pixel_values`` batches of ``size`` rows."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self._it = iter([{"pixel_values": x[i:i + size]} for i in range(0, len(x), size)])
+
+        def get_next(self):
+            return next(self._it, None)
+
+    return Batches()
+
+
 def _graph_tensors(path: Path) -> tuple[set[str], list[str]]:
     """(every tensor name in the graph, the names of Gemm/MatMul nodes that write a graph output)."""
     import onnx
@@ -223,7 +237,6 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: 
     :data:`EXAMPLE_CALIBRATION`; ``"none (dynamic)"`` for dynamic mode).
     """
     from onnxruntime.quantization import (
-        CalibrationDataReader,
         QuantFormat,
         QuantType,
         quantize_dynamic,
@@ -238,13 +251,6 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: 
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, reduce_range=reduce_range)
         return "none (dynamic)"
 
-    class Batches(CalibrationDataReader):
-        def __init__(self):
-            self._it = iter([{"pixel_values": example[i:i + 8]} for i in range(0, len(example), 8)])
-
-        def get_next(self):
-            return next(self._it, None)
-
     names, heads = _graph_tensors(src)
     extra, used = {}, EXAMPLE_CALIBRATION
     if calibration is not None:
@@ -256,7 +262,7 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: 
             extra["TensorQuantOverrides"] = {k: [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]
                                              for k, (lo, hi) in calibration.ranges.items()}
             used = calibration.source
-    quantize_static(str(src), str(dst), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+    quantize_static(str(src), str(dst), _batches(example, 8), quant_format=QuantFormat.QDQ, per_channel=True,
                     weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, reduce_range=reduce_range,
                     nodes_to_exclude=heads, extra_options=extra)
     return used
@@ -274,19 +280,12 @@ def calibrate(model, faces: np.ndarray, source: str, batch: int = 32) -> Calibra
     ok, why = onnx_available()
     if not ok:
         raise BackendUnavailable(f"onnx-int8 calibration: {why}")
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod
+    from onnxruntime.quantization import CalibrationMethod
     from onnxruntime.quantization.calibrate import create_calibrator
 
     faces = np.ascontiguousarray(faces, dtype=np.float32)
     if faces.ndim != 4 or len(faces) == 0:
         raise ValueError(f"calibration faces must be a float32 batch (N, C, H, W) with N >= 1, got {faces.shape}")
-
-    class Batches(CalibrationDataReader):
-        def __init__(self):
-            self._it = iter([{"pixel_values": faces[i:i + batch]} for i in range(0, len(faces), batch)])
-
-        def get_next(self):
-            return next(self._it, None)
 
     with tempfile.TemporaryDirectory(prefix="emotion-calib-") as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
@@ -295,7 +294,7 @@ def calibrate(model, faces: np.ndarray, source: str, batch: int = 32) -> Calibra
             return None
         calibrator = create_calibrator(fp32, None, augmented_model_path=str(Path(tmp) / "augmented.onnx"),
                                        calibrate_method=CalibrationMethod.MinMax)
-        calibrator.collect_data(Batches())
+        calibrator.collect_data(_batches(faces, batch))
         data = calibrator.compute_data()
         ranges = {name: (float(np.min(t.range_value[0])), float(np.max(t.range_value[1])))
                   for name, t in data.data.items()}

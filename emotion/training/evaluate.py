@@ -177,9 +177,15 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
 
     from transformers import AutoModelForImageClassification
 
-    from ..model import CALIBRATION_FILE, load_model
+    from ..errors import ModelLoadError
+    from ..model import CALIBRATION_FILE, int8_calibration, load_model, resolve_checkpoint
     from ..runtime_onnx import calibrate
 
+    try:  # an unusable file would stop the load below; it is about to be written again
+        int8_calibration(resolve_checkpoint(name), name)
+    except ModelLoadError as exc:
+        log.warning("%s; replacing it", exc)
+        (resolve_checkpoint(name) / CALIBRATION_FILE).unlink()
     ref_model = load_model(name, backend="eager")
     path = ref_model.path
     hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()

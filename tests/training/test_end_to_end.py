@@ -151,6 +151,9 @@ def test_record_agreement_writes_file_the_loader_enforces(trained, tmp_path, cap
         (local / "int8_calibration.json").write_text('{"ranges": {"pixel_values": [1, 0]}}')
         with pytest.raises(EmotionError, match="int8_calibration.json is not usable.*min <= max"):
             load_model(str(local), backend="eager")
+        assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                         "--split", "PublicTest", "--record-agreement"]) == 0  # the command its message names
+        assert json.loads((local / "int8_calibration.json").read_text())["source"] == cal["source"]
     assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
                      "--split", "PrivateTest", "--record-agreement"]) == 1
     assert "PrivateTest is kept for reporting only" in capsys.readouterr().err
