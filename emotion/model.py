@@ -422,7 +422,7 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     if (path / AGREEMENT_FILE).is_file():
         validated = _read_json(path / AGREEMENT_FILE, name)
     if mirror is None:
-        mirror = _inference_recipe(path, name).get("mirror", False)
+        mirror = inference_recipe(path, name).get("mirror", False)
     runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated,
                           calibration=int8_calibration(path, name))
     log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
@@ -443,7 +443,7 @@ def int8_calibration(path: Path, name: str):
                              "with `python -m emotion evaluate --record-agreement`") from exc
 
 
-def _inference_recipe(path: Path, name: str) -> dict:
+def inference_recipe(path: Path, name: str) -> dict:
     """The checkpoint's ``inference.json`` ({} when absent), checked so a typo fails loudly."""
     if not (path / INFERENCE_FILE).is_file():
         return {}

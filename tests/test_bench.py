@@ -15,6 +15,7 @@ from emotion import benchmark
 from emotion.cli import main
 from emotion.commands import bench as bench_command
 from emotion.runtime import available_backends
+from emotion.training.model_def import ArchConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_SPECS_FOR = bench_command.specs_for
@@ -72,7 +73,7 @@ def test_one_backend_against_eager_as_markdown(tmp_path, capsys):
                  "--markdown", str(out)]) == 0
     printed = capsys.readouterr().out
     assert out.read_text(encoding="utf-8").strip() == printed.strip()
-    assert "| model | backend | batch | images/s | p50 ms | p95 ms |" in printed
+    assert "| model | backend | batch | faces/s | p50 ms | p95 ms |" in printed
     assert printed.count("| bundled | eager |") == 2
     assert "tiny ResNet, random weights" in printed and "Load average" in printed
 
@@ -115,10 +116,43 @@ def test_bundled_spec_uses_the_checkpoint_or_says_it_is_a_stand_in(tmp_path, mon
 
     monkeypatch.setattr(model_module, "BUNDLED_DIR", tmp_path / "missing")
     spec = benchmark.bundled_spec()
-    assert spec.key == "bundled" and "random weights" in spec.description and spec.input_shape == (3, 80, 80)
+    side = ArchConfig().side
+    assert spec.key == "bundled" and "random weights" in spec.description and spec.input_shape == (3, side, side)
+    assert "-".join(map(str, ArchConfig().widths)) in spec.description
     ckpt = tmp_path / "ckpt"
     tiny_resnet().save_pretrained(ckpt)
     (ckpt / "preprocessor_config.json").write_text(json.dumps({"size": {"height": 40, "width": 40}}))
     spec = benchmark.bundled_spec(str(ckpt))
     assert spec.key == "ckpt" and spec.input_shape == (3, 40, 40) and spec.weights == ckpt / "model.safetensors"
     assert spec.build().config.num_labels == 8
+
+
+def test_a_mirror_averaging_model_is_timed_with_two_network_passes_per_face():
+    seen = []
+
+    def build():
+        model = tiny_resnet()
+        model.register_forward_hook(lambda module, args, kwargs, out: seen.append(len(kwargs["pixel_values"])),
+                                    with_kwargs=True)
+        return model
+
+    spec = benchmark.ModelSpec("bundled", "tiny ResNet, mirror", build, (3, 32, 32), 4, passes=2)
+    report = benchmark.run_benchmark([spec], ["eager"], quick=True, threads=1)
+    assert [r.batch for r in report.rows] == [1, 4]  # rows count faces
+    assert set(seen) == {2, 8}  # each call ran the faces and their mirror images
+    for r in report.rows:  # faces/s is faces per call over the call's median time
+        assert r.throughput == pytest.approx(r.batch / (r.p50_ms / 1e3), rel=0.02)
+
+
+def test_bundled_spec_follows_the_checkpoints_mirror_recipe(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    tiny_resnet().save_pretrained(ckpt)
+    (ckpt / "preprocessor_config.json").write_text(json.dumps({"size": {"height": 40, "width": 40}}))
+    assert benchmark.bundled_spec(str(ckpt)).passes == 1
+    (ckpt / "inference.json").write_text(json.dumps({"mirror": True}))
+    spec = benchmark.bundled_spec(str(ckpt))
+    assert spec.passes == 2 and "mirror" in spec.description
+    assert benchmark.bundled_spec(str(ckpt), mirror=False).passes == 1  # --no-mirror
+    (ckpt / "inference.json").write_text(json.dumps({"mirror": "yes"}))
+    with pytest.raises(Exception, match="inference.json"):
+        benchmark.bundled_spec(str(ckpt))

@@ -40,7 +40,7 @@ def specs_for(args: argparse.Namespace) -> list:
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         raise SettingsError(f"--models takes a comma-separated list of {', '.join(MODELS)}; got {args.models!r}")
-    return [bundled_spec(args.model) if n == "bundled" else vit_base_spec() for n in names]
+    return [bundled_spec(args.model, args.mirror) if n == "bundled" else vit_base_spec() for n in names]
 
 
 def run(args: argparse.Namespace) -> int:
