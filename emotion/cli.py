@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "film": ("emotion.commands.film", "per-scene emotion timeline of a film or trailer"),
     "train": ("emotion.commands.train", "train the bundled emotion model on FER2013/FER+"),
     "evaluate": ("emotion.commands.evaluate", "measure a model on FER2013/FER+ or a folder of faces"),
+    "average": ("emotion.commands.average", "average the weights of checkpoints fine-tuned from the same one"),
     "bench": ("emotion.commands.bench", "benchmark inference backends on this CPU"),
 }
 

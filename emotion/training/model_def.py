@@ -85,12 +85,13 @@ def export_checkpoint(model, arch: ArchConfig, out_dir: str | Path, extra: dict 
     return out
 
 
-def grey_state_from_checkpoint(path: str | Path, arch: ArchConfig) -> dict:
+def grey_state_from_checkpoint(path: str | Path, arch: ArchConfig, option: str = "--init") -> dict:
     """The weights of an exported checkpoint as a state dict for the grey model ``build_model(arch, 1)``.
 
     Inverse of :func:`export_checkpoint`: the RGB first convolution is summed back over its
     channels (the luminance weights add up to 1). Raises ModelLoadError when the checkpoint
-    is not one of this architecture, saying which shapes differ.
+    is not one of this architecture, saying which shapes differ; ``option`` names where the
+    path came from in that message.
     """
     import torch
     from safetensors.torch import load_file
@@ -99,7 +100,7 @@ def grey_state_from_checkpoint(path: str | Path, arch: ArchConfig) -> dict:
 
     f = Path(path) / "model.safetensors"
     if not f.exists():
-        raise ModelLoadError(f"--init {path}: no model.safetensors there; pass a directory written by "
+        raise ModelLoadError(f"{option} {path}: no model.safetensors there; pass a directory written by "
                              f"`python -m emotion train` (its checkpoint/ folder) or emotion/models/<name>")
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(f).items()}
     key = "resnet.embedder.embedder.convolution.weight"
@@ -109,6 +110,6 @@ def grey_state_from_checkpoint(path: str | Path, arch: ArchConfig) -> dict:
     bad = [f"{k}: checkpoint {tuple(state[k].shape) if k in state else 'missing'}, model {tuple(v.shape)}"
            for k, v in want.items() if k not in state or state[k].shape != v.shape]
     if bad:
-        raise ModelLoadError(f"--init {path} does not fit widths {list(arch.widths)}, depths {list(arch.depths)}: "
+        raise ModelLoadError(f"{option} {path} does not fit widths {list(arch.widths)}, depths {list(arch.depths)}: "
                              + "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""))
     return {k: state[k].to(want[k].dtype) for k in want}
