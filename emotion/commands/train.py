@@ -16,7 +16,8 @@ def add_arguments(p):
     p.add_argument("--targets", choices=["soft", "majority"], default="soft",
                    help="train on FER+ vote distributions (default) or one-hot majority labels")
     p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--side", type=int, default=80, help="model input side, 48 px faces are upsampled (default 80, the from-scratch cycle's; "
+    p.add_argument("--side", type=int, default=80,
+                   help="model input side, 48 px faces are upsampled (default 80, the from-scratch cycle's; "
                         "the shipped model was then fine-tuned at 112 with --init, see its model card)")
     p.add_argument("--widths", default="64,128,256,384", help="ResNet stage widths (default: the shipped model)")
     p.add_argument("--depths", default="2,2,2,2", help="ResNet blocks per stage")
