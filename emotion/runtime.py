@@ -91,8 +91,8 @@ def _build_onnx_int8(model, example, cache_key, calibration=None):
     return build_onnx_int8(model, example, cache_key, calibration)
 
 
-#: backend name -> builder(model, example, cache_key) -> runner; raises BackendUnavailable.
-#: onnx-int8's builder also takes the checkpoint's int8 calibration when it has one.
+#: backend name -> builder(model, example, cache_key, calibration=None) -> runner; raises BackendUnavailable.
+#: ``calibration`` is the checkpoint's int8 activation ranges (or None); only onnx-int8 uses them.
 BUILDERS: dict[str, Callable] = {
     "eager": runtime_torch.build_eager,
     "bf16": runtime_torch.build_bf16,
@@ -233,10 +233,7 @@ def _checked(name: str, model, example, cache_key, reference, check: bool, valid
     """Build backend ``name`` and hold it to fp32 on ``example``; raises BackendUnavailable."""
     if check and (why := _validated_rejection(name, validated)):
         raise BackendUnavailable(why)
-    if name == "onnx-int8" and calibration is not None:
-        runner = BUILDERS[name](model, example, cache_key, calibration)
-    else:
-        runner = BUILDERS[name](model, example, cache_key)
+    runner = BUILDERS[name](model, example, cache_key, calibration=calibration)
     if check and (why := _recipe_mismatch(name, runner, validated)):
         raise BackendUnavailable(why)
     try:

@@ -189,11 +189,11 @@ def logits_module(model):
     return _logits_class()(model).eval()
 
 
-def build_eager(model, example, cache_key):
+def build_eager(model, example, cache_key, calibration=None):  # calibration: int8 only
     return TorchRunner("eager", logits_module(model), "fp32 PyTorch")
 
 
-def build_bf16(model, example, cache_key):
+def build_bf16(model, example, cache_key, calibration=None):  # calibration: int8 only
     ok, why = bf16_support()
     if not ok:
         raise BackendUnavailable(f"bf16: {why}")
@@ -220,7 +220,7 @@ def build_bf16(model, example, cache_key):
     return runner
 
 
-def build_ipex(model, example, cache_key):
+def build_ipex(model, example, cache_key, calibration=None):  # calibration: int8 only
     ipex, why = import_ipex()
     if ipex is None:
         raise BackendUnavailable(f"ipex: {why}")

@@ -235,7 +235,7 @@ class _Broken:
 @pytest.fixture()
 def broken_bf16(monkeypatch):
     monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
-    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Broken(model))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key, **_: _Broken(model))
 
 
 def test_a_broken_backend_is_rejected_when_asked_for(broken_bf16, model, example):
@@ -266,7 +266,7 @@ class _Crashing:
 
 def test_a_backend_that_crashes_is_rejected(monkeypatch, model, example):
     monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
-    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key: _Crashing())
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda model, example, key, **_: _Crashing())
     with pytest.raises(BackendUnavailable, match="failed on the example batch.*oneDNN"):
         rt.build_runner(model, example, "bf16")
 
@@ -293,7 +293,7 @@ class _Same:
 ])
 def test_auto_picks_the_fastest(monkeypatch, model, example, times, winner):
     monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
-    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, e, k: _Same("bf16", m))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, e, k, **_: _Same("bf16", m))
     monkeypatch.setattr(rt, "_race", lambda runners, x, **kw: {n: times[n] for n in runners})
     runner = rt.build_runner(model, example, "auto")  # no cache key: onnx-int8 is not tried
     assert runner.name == winner
