@@ -181,11 +181,12 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
     from ..model import CALIBRATION_FILE, int8_calibration, load_model, resolve_checkpoint
     from ..runtime_onnx import calibrate
 
+    checkpoint = resolve_checkpoint(name)
     try:  # an unusable file would stop the load below; it is about to be written again
-        int8_calibration(resolve_checkpoint(name), name)
+        int8_calibration(checkpoint, name)
     except ModelLoadError as exc:
         log.warning("%s; replacing it", exc)
-        (resolve_checkpoint(name) / CALIBRATION_FILE).unlink()
+        (checkpoint / CALIBRATION_FILE).unlink()
     ref_model = load_model(name, backend="eager")
     path = ref_model.path
     hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
@@ -224,11 +225,11 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     names = [hf.config.id2label[i] for i in range(hf.config.num_labels)]
     model_labels = canonical_labels(names, source=name)
     out = {"source": source, "rows": len(faces), "backends": {}}
+    calibration, key = int8_calibration(path, name), checkpoint_hash(path)
     for backend, (ok, why) in available_backends().items():
         if backend in ("eager", "auto") or not ok:
             continue
-        runner = build_runner(hf, example, backend, cache_key=checkpoint_hash(path), check=False,
-                              calibration=int8_calibration(path, name))
+        runner = build_runner(hf, example, backend, cache_key=key, check=False, calibration=calibration)
         got = predict_faces(EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, ""), faces)
         a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
         out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
