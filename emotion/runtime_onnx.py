@@ -15,10 +15,11 @@ Static quantisation needs each activation's range. By default it is measured
 on the example batch, which is synthetic; a checkpoint can carry ranges
 measured on real faces (:class:`Calibration`, ``int8_calibration.json``,
 written by :func:`calibrate`), which the quantiser then uses instead. On the
-bundled 112 px ResNet (3,553 PublicTest faces): with the example batch's ranges
-int8 agreed with fp32 on 98.34 % of top-1 classes (max probability change
-0.30); with ranges from 512 Training faces and the classifier in fp32, 99.38 %
-(0.061). Ranges recorded for a different export (tensor names that are not in
+bundled 112 px ResNet's third-cycle weights (3,553 PublicTest faces): with the
+example batch's ranges int8 agreed with fp32 on 98.34 % of top-1 classes (max
+probability change 0.30); with ranges from 512 Training faces and the
+classifier in fp32, 99.38 % (0.061); the shipped fourth-cycle weights, 99.33 %
+(0.064). Ranges recorded for a different export (tensor names that are not in
 this graph) are not used: the runner then says ``calibration == "example
 batch"`` and a recorded agreement measured with faces does not apply.
 
