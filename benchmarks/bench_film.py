@@ -75,7 +75,7 @@ def pure_decode(path: Path) -> int:
 
 def decode_and_shots(path: Path) -> int:
     """Our pass without faces: every frame to a small BGR image and through PySceneDetect's ContentDetector."""
-    from emotion.scenes import detect_scenes
+    from emotion.film.shots import detect_scenes
 
     return len(detect_scenes(path))
 

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .faces import FaceDetector, crop_faces, make_face_detector
-from .types import Emotions, FaceResult, Faces, ImageResult, Settings
+from .settings import Settings
+from .types import Emotions, FaceResult, Faces, ImageResult
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,8 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelLoadError, SettingsError, UnreadableMedia
+from .paths import cache_dir
+from .settings import check_number
 from .types import Faces
 
 log = logging.getLogger(__name__)
@@ -92,12 +94,10 @@ def _finish(boxes: np.ndarray, scores: np.ndarray, scale: float, shape, min_face
 
 
 def _check_params(min_face: int, threshold: float, max_side: int) -> None:
-    if not 1 <= int(min_face) <= 4096:
-        raise SettingsError(f"min_face must be from 1 to 4096 pixels, got {min_face}")
-    if not 0.0 < float(threshold) < 1.0:
-        raise SettingsError(f"threshold must be between 0 and 1, got {threshold}")
-    if not 64 <= int(max_side):
-        raise SettingsError(f"max_side must be at least 64 pixels, got {max_side}")
+    """The detector's settings, held to the same limits as :class:`~emotion.settings.Settings`."""
+    check_number("min_face", min_face)
+    check_number("threshold", threshold)
+    check_number("max_side", max_side)
 
 
 class _Resizable:
@@ -202,19 +202,6 @@ class HaarDetector(_Resizable):
 
 
 # ---------------------------------------------------------------- YuNet file
-
-
-def cache_dir() -> Path:
-    """Where downloaded models live: ``$EMOTION_CACHE_DIR``, else the platform's user cache dir."""
-    env = os.environ.get("EMOTION_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_cache_dir("emotion", appauthor=False))
-    except ImportError:
-        return Path.home() / ".cache" / "emotion"
 
 
 def fetch_url(url: str, dest: Path, timeout: float = 20.0) -> None:

@@ -431,10 +431,10 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
 
 
 def int8_calibration(path: Path, name: str):
-    """The checkpoint's :class:`~emotion.runtime_onnx.Calibration` (``int8_calibration.json``), or None."""
+    """The checkpoint's :class:`~emotion.runtime.onnx_int8.Calibration` (``int8_calibration.json``), or None."""
     if not (path / CALIBRATION_FILE).is_file():
         return None
-    from .runtime_onnx import Calibration
+    from .runtime.onnx_int8 import Calibration
 
     try:
         return Calibration.from_json(_read_json(path / CALIBRATION_FILE, name))

@@ -4,13 +4,21 @@ A film samples a few frames a second; one face seen in consecutive samples of
 the same shot should count as one *track*, so its probabilities can be
 smoothed (single-frame classifier noise averages out) and a crew can follow
 one character. Boxes are linked by overlap (IoU), greedily, best pair first,
-and never across a cut: a new shot starts new tracks. The live pipeline
-(:class:`emotion.live.tracking.FaceTracker`) matches with the same
-:func:`iou_matrix` and :func:`match_boxes`.
+and never across a cut: a new shot starts new tracks (:func:`assign_tracks`,
+over a whole film's face table at once).
+
+The webcam follows faces frame by frame instead (:class:`FaceTracker`): the
+same matcher, with state that lives on across frames until a face has been
+unseen for ``ttl_s`` seconds.
 
 >>> assign_tracks(sample=[0, 1, 1], time=[0.0, 0.25, 0.25], scene=[1, 1, 1],
 ...               boxes=[[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]).tolist()
 [1, 1, 2]
+>>> t = FaceTracker(iou=0.3, ttl_s=2.0)
+>>> t.update([[0, 0, 10, 10]], now=0.0)
+(1,)
+>>> t.update([[1, 1, 11, 11], [50, 50, 60, 60]], now=0.1)
+(1, 2)
 """
 
 from __future__ import annotations
@@ -138,3 +146,36 @@ def smooth_tracks(track, time, probs, sigma: float = 0.5) -> np.ndarray:
             w[np.abs(t[sl, None] - t[None, j0:j1]) > reach] = 0.0
             out[rows[sl]] = (w @ p[j0:j1]) / w.sum(axis=1, keepdims=True)
     return out.astype(np.float32)
+
+
+class FaceTracker:
+    """Assigns each face box a track id that persists while the face stays in view.
+
+    Not thread-safe: one tracker belongs to one analysis thread.
+    """
+
+    def __init__(self, iou: float = 0.3, ttl_s: float = 2.0):
+        self.iou = float(iou)
+        self.ttl_s = float(ttl_s)
+        self._next = 1
+        self._boxes: dict[int, np.ndarray] = {}
+        self._seen: dict[int, float] = {}
+
+    def reset(self) -> None:
+        """Forget every track; ids start again at 1."""
+        self.__init__(self.iou, self.ttl_s)
+
+    def update(self, boxes, now: float) -> tuple[int, ...]:
+        """Track ids for ``boxes`` (N, 4) seen at time ``now`` (seconds), in the same order."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        for tid in [t for t, seen in self._seen.items() if now - seen > self.ttl_s]:
+            del self._boxes[tid], self._seen[tid]
+        ids = list(self._boxes)
+        assigned = match_boxes(boxes, [self._boxes[t] for t in ids], ids, self.iou)
+        for i, box in enumerate(boxes):
+            if assigned[i] is None:
+                assigned[i] = self._next
+                self._next += 1
+            self._boxes[assigned[i]] = box
+            self._seen[assigned[i]] = now
+        return tuple(int(t) for t in assigned)

@@ -1,4 +1,6 @@
-"""The frozen values that pass between stages: faces, emotions, results, settings.
+"""The frozen values that pass between stages: faces, emotions, results.
+
+The settings that produce them live in :mod:`emotion.settings`.
 
 Every class validates itself on construction and says what it expected and
 what it got, so a bad value fails where it is made, not three stages later.
@@ -7,22 +9,16 @@ what it got, so a bad value fails where it is made, not three stages later.
 >>> faces = Faces.empty()
 >>> len(faces)
 0
->>> Settings(detector="haar").detector
-'haar'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import SettingsError
 from .labels import CANONICAL
-from .runtime import BACKENDS
-
-DETECTORS = ("auto", "yunet", "haar")
 
 
 def _frozen_array(value: Any, dtype, name: str) -> np.ndarray:
@@ -187,79 +183,3 @@ class ImageResult:
         """JSON-ready dict: detector, model, size, labels and the faces."""
         return {"detector": self.detector, "model": self.model, "width": self.width, "height": self.height,
                 "labels": list(self.labels), "faces": [f.to_dict() for f in self.faces]}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a user can choose for an analysis, validated once.
-
-    ``model``: ``"bundled"``, a checkpoint directory or a hub id.
-    ``detector``: ``auto`` (YuNet when available, else Haar), ``yunet`` or ``haar``.
-    ``face_model``: a local YuNet ``.onnx`` (else ``$EMOTION_FACE_MODEL`` or a cached download).
-    ``min_face``: smallest face side kept, in image pixels.
-    ``threshold``: minimum YuNet score (Haar has no calibrated score and ignores it).
-    ``backend``: how the emotion model runs (see :mod:`emotion.runtime`).
-    ``max_side``: frames larger than this are downscaled for face detection only.
-    ``margin``: extra context around each face crop, as a fraction of the face size.
-    ``mirror``: average each face with its mirror image; ``None`` does what the checkpoint asks.
-
-    >>> Settings(min_face=0)
-    Traceback (most recent call last):
-    ...
-    emotion.errors.SettingsError: min_face must be an integer from 1 to 4096 pixels, got 0
-    """
-
-    model: str = "bundled"
-    detector: str = "auto"
-    face_model: str | None = None
-    min_face: int = 20
-    threshold: float = 0.6
-    backend: str = "auto"
-    max_side: int = 1280
-    margin: float = 0.15
-    mirror: bool | None = None
-
-    def __post_init__(self) -> None:
-        model = str(self.model).strip() if self.model is not None else ""
-        if not model:
-            raise SettingsError("model must be 'bundled', a checkpoint directory or a hub id, got an empty value")
-        object.__setattr__(self, "model", model)
-        if self.detector not in DETECTORS:
-            raise SettingsError(f"detector must be one of {', '.join(DETECTORS)}, got {self.detector!r}")
-        if self.backend not in BACKENDS:
-            raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        if self.face_model is not None:
-            object.__setattr__(self, "face_model", str(self.face_model))
-        if isinstance(self.min_face, bool) or not isinstance(self.min_face, (int, np.integer)) \
-                or not 1 <= int(self.min_face) <= 4096:
-            raise SettingsError(f"min_face must be an integer from 1 to 4096 pixels, got {self.min_face!r}")
-        object.__setattr__(self, "min_face", int(self.min_face))
-        if not isinstance(self.threshold, (int, float)) or not 0.0 < float(self.threshold) < 1.0:
-            raise SettingsError(f"threshold must be a number between 0 and 1 (exclusive), got {self.threshold!r}")
-        object.__setattr__(self, "threshold", float(self.threshold))
-        if not isinstance(self.max_side, (int, np.integer)) or not 64 <= int(self.max_side) <= 16384:
-            raise SettingsError(f"max_side must be an integer from 64 to 16384 pixels, got {self.max_side!r}")
-        if not isinstance(self.margin, (int, float)) or not 0.0 <= float(self.margin) <= 1.0:
-            raise SettingsError(f"margin must be a fraction from 0 to 1, got {self.margin!r}")
-        object.__setattr__(self, "margin", float(self.margin))
-        if self.mirror is not None and not isinstance(self.mirror, (bool, np.bool_)):
-            raise SettingsError(f"mirror must be True, False or None (as the model asks), got {self.mirror!r}")
-        if self.mirror is not None:
-            object.__setattr__(self, "mirror", bool(self.mirror))
-
-    def replace(self, **changes) -> Settings:
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)
-
-    @classmethod
-    def from_args(cls, args, **overrides) -> Settings:
-        """Build from an ``argparse.Namespace``; attributes it lacks keep their defaults.
-
-        ``--face-model`` arrives as ``args.face_model``; ``--min-face`` as ``args.min_face``.
-        """
-        kw = {}
-        for f in fields(cls):
-            if getattr(args, f.name, None) is not None:
-                kw[f.name] = getattr(args, f.name)
-        kw.update(overrides)
-        return cls(**kw)

@@ -8,7 +8,8 @@ import emotion
 import emotion.detector as detector_mod
 from emotion.detector import EmotionDetector, analyze_image, build_detector, get_detector
 from emotion.errors import ModelLoadError, UnreadableMedia
-from emotion.types import Faces, ImageResult, Settings
+from emotion.settings import Settings
+from emotion.types import Faces, ImageResult
 
 
 class FakeFaces:

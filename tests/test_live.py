@@ -16,7 +16,7 @@ import pytest
 from emotion.errors import SettingsError
 from emotion.live import FrameReport, LatestSlot, LiveBoard, LiveSession, LiveSettings, ResultQueue
 from emotion.live import session as session_module
-from emotion.types import Settings
+from emotion.settings import Settings
 from live_fakes import LABELS, FakeClock, FakeDetector, frame_with_square, make_result
 
 
@@ -32,7 +32,7 @@ from live_fakes import LABELS, FakeClock, FakeDetector, frame_with_square, make_
     ("queue_size", 0, "queue_size must be an integer from 1"),
     ("queue_size", 2.5, "queue_size"),
     ("show_score", "yes", "show_score"),
-    ("analysis", {"model": "bundled"}, "analysis must be an emotion.types.Settings"),
+    ("analysis", {"model": "bundled"}, "analysis must be an emotion.settings.Settings"),
 ])
 def test_live_settings_reject_bad_values(field, value, message):
     with pytest.raises(SettingsError, match=message):

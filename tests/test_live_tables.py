@@ -16,7 +16,7 @@ import pytest
 from emotion.errors import SettingsError
 from emotion.live import (FaceTracker, FrameReport, LiveStats, RollingEmotions, SessionRecorder,
                           rtc_configuration)
-from emotion.live.charts import rolling_figure, summary_figure, timeline_figure
+from emotion.live.charts import rolling_figure, summary_figure, recording_figure
 from live_fakes import LABELS, make_result, report
 
 
@@ -164,7 +164,7 @@ def test_charts_follow_the_data():
     _, recording = _recorded()
     bars = summary_figure(recording).data[0]
     assert list(bars.x) == list(LABELS) and list(bars.y) == pytest.approx([0.5, 0.4, 0.1])
-    assert len(timeline_figure(recording).data) == len(LABELS)
+    assert len(recording_figure(recording).data) == len(LABELS)
 
 
 # ---------------------------------------------------------------- ICE servers

@@ -35,10 +35,11 @@ def test_match_boxes_needs_one_id_per_previous_box():
         match_boxes([[0, 0, 10, 10]], [[0, 0, 10, 10]] * 2, [1], iou=0.3)
 
 
-def test_live_tracking_uses_the_same_matcher():
-    import emotion.live.tracking as live
+def test_the_webcam_tracker_is_the_one_in_emotion_tracking():
+    import emotion.live as live
+    from emotion.tracking import FaceTracker
 
-    assert live.iou_matrix is iou_matrix and live.match_boxes is match_boxes
+    assert live.FaceTracker is FaceTracker
 
 
 def test_a_face_that_moves_a_little_keeps_its_track_and_a_new_one_gets_a_new_id():

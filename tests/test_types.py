@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from emotion.errors import SettingsError
-from emotion.types import Emotions, FaceResult, Faces, ImageResult, Settings
+from emotion.settings import Settings
+from emotion.types import Emotions, FaceResult, Faces, ImageResult
 
 
 def test_faces_copies_and_freezes():

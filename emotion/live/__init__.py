@@ -23,7 +23,7 @@ from .rolling import LiveStats, RollingEmotions, SpeedSnapshot
 from .rtc import RtcConfig, rtc_configuration
 from .session import FrameReport, LatestSlot, LiveSession, ResultQueue
 from .settings import LiveSettings
-from .tracking import FaceTracker
+from ..tracking import FaceTracker
 
 __all__ = ["FaceTracker", "FrameReport", "LatestSlot", "LiveBoard", "LiveSession", "LiveSettings", "LiveStats",
            "Recording", "ResultQueue", "RollingEmotions", "RtcConfig", "SecondRow", "SessionRecorder", "SpeedSnapshot",

@@ -58,7 +58,7 @@ def summary_figure(recording):
     return fig
 
 
-def timeline_figure(recording):
+def recording_figure(recording):
     """Per-second mean probability of each emotion across all tracks of a recording."""
     import plotly.graph_objects as go
 

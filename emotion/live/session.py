@@ -34,7 +34,7 @@ import numpy as np
 
 from ..types import ImageResult
 from .settings import LiveSettings
-from .tracking import FaceTracker
+from ..tracking import FaceTracker
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class ResultQueue:
 
 
 @dataclass(frozen=True)
-class _Job:
+class FrameJob:
     index: int
     wall: float
     arrived: float
@@ -232,7 +232,7 @@ class LiveSession:
         with self._lock:
             index = self._received
             self._received += 1
-        self._slot.put(_Job(index, self._wall(), self._clock(), rgb))
+        self._slot.put(FrameJob(index, self._wall(), self._clock(), rgb))
         if self._autostart:
             self._ensure_worker()
 

@@ -18,26 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import SettingsError
-from ..types import Settings
+from ..settings import Settings, check_number
 
 
-def _number(name: str, value, low: float, high: float, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
-        raise SettingsError(f"{name} must be a number from {low:g} to {high:g} {unit}, got {value!r}")
-    return float(value)
-
-
-def _integer(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
 class LiveSettings:
     """What the live pipeline needs besides the model and face detector.
 
-    ``analysis``: the :class:`~emotion.types.Settings` the detector was built for
+    ``analysis``: the :class:`~emotion.settings.Settings` the detector was built for
     (model, detector, minimum face, threshold); kept here so a report says what
     produced it.
     ``window_s``: how much history the rolling chart keeps (seconds).
@@ -69,13 +59,13 @@ class LiveSettings:
 
     def __post_init__(self) -> None:
         if not isinstance(self.analysis, Settings):
-            raise SettingsError(f"analysis must be an emotion.types.Settings, got {type(self.analysis).__name__}")
-        object.__setattr__(self, "window_s", _number("window_s", self.window_s, 1, 3600, "seconds"))
-        object.__setattr__(self, "smoothing_s", _number("smoothing_s", self.smoothing_s, 0, 10, "seconds"))
-        object.__setattr__(self, "track_iou", _number("track_iou", self.track_iou, 0.01, 1, "(box overlap)"))
-        object.__setattr__(self, "track_ttl_s", _number("track_ttl_s", self.track_ttl_s, 0.1, 60, "seconds"))
-        object.__setattr__(self, "queue_size", _integer("queue_size", self.queue_size, 1, 100_000))
-        object.__setattr__(self, "detect_side", _integer("detect_side", self.detect_side, 64, 16384))
+            raise SettingsError(f"analysis must be an emotion.settings.Settings, got {type(self.analysis).__name__}")
+        object.__setattr__(self, "window_s", check_number("window_s", self.window_s))
+        object.__setattr__(self, "smoothing_s", check_number("smoothing_s", self.smoothing_s))
+        object.__setattr__(self, "track_iou", check_number("track_iou", self.track_iou))
+        object.__setattr__(self, "track_ttl_s", check_number("track_ttl_s", self.track_ttl_s))
+        object.__setattr__(self, "queue_size", check_number("queue_size", self.queue_size))
+        object.__setattr__(self, "detect_side", check_number("detect_side", self.detect_side))
         if not isinstance(self.show_score, bool):
             raise SettingsError(f"show_score must be True or False, got {self.show_score!r}")
 

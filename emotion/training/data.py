@@ -212,9 +212,9 @@ def build_faceset(fer: Fer2013, plus: FerPlus | None, lossy: np.ndarray | None =
 
 def training_cache_dir() -> Path:
     """Where parsed FER arrays are cached: ``training/`` in the tool's cache (``$EMOTION_CACHE_DIR`` or the user cache)."""
-    from ..faces import cache_dir
+    from ..paths import cache_dir
 
-    return cache_dir() / "training"
+    return cache_dir("training")
 
 
 def _file_key(*paths) -> str:

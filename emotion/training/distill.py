@@ -48,7 +48,7 @@ class Teacher:
     @classmethod
     def load(cls, paths, labels: tuple[str, ...]) -> "Teacher":
         from ..model import load_model
-        from ..runtime_torch import bf16_support
+        from ..runtime.torch_backends import bf16_support
 
         backend = "bf16" if bf16_support()[0] else "eager"
         models, sides, columns = [], [], []

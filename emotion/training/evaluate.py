@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import DataError, EmotionError
 from ..labels import CANONICAL, canonical_label
 from .data import FER2013_LABELS, SPLITS, load_faceset
-from .metrics import Report, classification_report
+from .metrics import ClassificationReport, classification_report
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".g
 class Evaluation:
     """A report plus what was left out and why (labels the model cannot predict, unreadable files)."""
 
-    report: Report
+    report: ClassificationReport
     source: str
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -168,7 +168,7 @@ def choose_mirror(path, faces: list[np.ndarray], truth: list[str], source: str) 
 def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> dict | None:
     """Measure the int8 activation ranges of checkpoint ``name`` on ``faces`` and save them with it.
 
-    Writes ``<checkpoint>/int8_calibration.json`` (see :class:`emotion.runtime_onnx.Calibration`)
+    Writes ``<checkpoint>/int8_calibration.json`` (see :class:`emotion.runtime.onnx_int8.Calibration`)
     for a convolutional model, whose int8 backend is quantised statically; use training faces, not
     the faces the agreement is then measured on. A transformer (quantised dynamically, no ranges)
     gets no file and None. Returns what was written, without the ranges themselves.
@@ -179,7 +179,7 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
 
     from ..errors import ModelLoadError
     from ..model import CALIBRATION_FILE, int8_calibration, load_model, resolve_checkpoint
-    from ..runtime_onnx import calibrate
+    from ..runtime.onnx_int8 import calibrate
 
     checkpoint = resolve_checkpoint(name)
     try:  # an unusable file would stop the load below; it is about to be written again

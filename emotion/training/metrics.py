@@ -23,7 +23,7 @@ class ClassReport:
 
 
 @dataclass(frozen=True)
-class Report:
+class ClassificationReport:
     """Scores of predictions against true labels over ``labels`` (confusion rows = truth, columns = prediction)."""
 
     labels: tuple[str, ...]
@@ -54,7 +54,7 @@ class Report:
         return "\n".join(lines)
 
 
-def classification_report(y_true, y_pred, labels: tuple[str, ...]) -> Report:
+def classification_report(y_true, y_pred, labels: tuple[str, ...]) -> ClassificationReport:
     """Score integer predictions; classes with no support and no predictions get F1 0 and are
     left out of the macro average (they would say nothing about the model)."""
     yt, yp = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
@@ -77,11 +77,11 @@ def classification_report(y_true, y_pred, labels: tuple[str, ...]) -> Report:
         per[name] = ClassReport(float(p), float(r), float(f), support)
         if support or predicted:
             f1s.append(f)
-    return Report(tuple(labels), float(np.trace(cm) / len(yt)), float(np.mean(f1s)) if f1s else 0.0,
+    return ClassificationReport(tuple(labels), float(np.trace(cm) / len(yt)), float(np.mean(f1s)) if f1s else 0.0,
                   int(len(yt)), per, cm)
 
 
-def confusion_figure(report: Report, title: str = "Confusion matrix"):
+def confusion_figure(report: ClassificationReport, title: str = "Confusion matrix"):
     """A Plotly heatmap of the row-normalised confusion matrix with counts on hover."""
     import plotly.graph_objects as go
 

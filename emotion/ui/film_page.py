@@ -21,11 +21,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from emotion.charts import scene_bars, scene_heatmap, timeline_figure
+from emotion.film.charts import scene_bars, scene_heatmap, timeline_figure
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, VideoReport, analyze_video, default_cache_dir, job_key, saved_progress
-from emotion.scenes import SCENE_DETECTORS
-from emotion.timeline import timecode
+from emotion.settings import SCENE_DETECTORS
+from emotion.film.timeline import timecode
 
 from .loaders import Loaded
 from .sidebar import persisted_widget

@@ -20,7 +20,7 @@ from emotion.detector import EmotionDetector
 from emotion.errors import BackendUnavailable, ModelLoadError
 from emotion.faces import make_face_detector
 from emotion.model import load_model
-from emotion.types import Settings
+from emotion.settings import Settings
 
 _lock = threading.RLock()
 

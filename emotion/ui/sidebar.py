@@ -13,8 +13,7 @@ import os
 import streamlit as st
 
 from emotion.errors import SettingsError
-from emotion.runtime import BACKENDS
-from emotion.types import DETECTORS, Settings
+from emotion.settings import BACKENDS, DETECTORS, Settings
 
 PRESET_MODELS = ("bundled", "dima806/facial_emotions_image_detection")
 OTHER = "other: a checkpoint folder or hub id"

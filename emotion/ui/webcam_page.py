@@ -16,8 +16,8 @@ import streamlit as st
 from emotion.detector import EmotionDetector
 from emotion.errors import ModelLoadError, SettingsError
 from emotion.live import LiveBoard, LiveSession, LiveSettings, RtcConfig, rtc_configuration
-from emotion.live.charts import rolling_figure, summary_figure, timeline_figure
-from emotion.types import Settings
+from emotion.live.charts import rolling_figure, summary_figure, recording_figure
+from emotion.settings import Settings
 
 from .loaders import Loaded, cached_face_detector
 from .sidebar import persisted_widget
@@ -131,7 +131,7 @@ def recording_results(board: LiveBoard) -> None:
                     f"(mean {summary['mean'][summary['dominant']]:.0%}).")
         left, right = st.columns(2)
         left.plotly_chart(summary_figure(rec), key="webcam_summary")
-        right.plotly_chart(timeline_figure(rec), key="webcam_timeline")
+        right.plotly_chart(recording_figure(rec), key="webcam_timeline")
     stamp = datetime.fromtimestamp(rec.started).strftime("%Y%m%d_%H%M%S")
     st.download_button("Download the per-second table (CSV)", rec.to_csv(), f"webcam_session_{stamp}.csv",
                        "text/csv", on_click="ignore", key="webcam_csv")

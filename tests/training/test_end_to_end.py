@@ -215,7 +215,7 @@ def test_record_agreement_without_onnx_keeps_the_int8_ranges_and_records_the_res
                                                                                   monkeypatch):
     import shutil
 
-    from emotion import runtime_onnx
+    from emotion.runtime import onnx_int8 as runtime_onnx
 
     _, ckpt, _, fer, plus = trained
     local = tmp_path / "ckpt"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emotion.types import Settings
+from emotion.settings import Settings
 
 
 def texts(elements):

@@ -82,7 +82,7 @@ def test_bad_upload_shows_an_error(page):
 
 
 def test_an_interrupted_analysis_resumes_from_its_checkpoint(page, clip_bytes, tmp_path):
-    from emotion.types import Settings
+    from emotion.settings import Settings
     from emotion.ui.loaders import load_detector
 
     # Interrupt an analysis of the same file with the detector and settings the page uses.

@@ -1,0 +1,72 @@
+"""``python -m emotion COMMAND ...``: the command line.
+
+Each sub-command lives in its own module under :mod:`emotion.cli` and
+provides ``add_arguments(parser)`` and ``run(args) -> int``. The modules are
+imported only when their command runs, so ``--help`` stays quick.
+
+Library errors (:class:`emotion.errors.EmotionError`) become one line on
+stderr and a non-zero exit code; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from ..errors import EmotionError
+
+#: command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "image": ("emotion.cli.image", "find faces in photos and score their emotions"),
+    "film": ("emotion.cli.film", "per-scene emotion timeline of a film or trailer"),
+    "train": ("emotion.cli.train", "train the bundled emotion model on FER2013/FER+"),
+    "evaluate": ("emotion.cli.evaluate", "measure a model on FER2013/FER+ or a folder of faces"),
+    "average": ("emotion.cli.average", "average the weights of checkpoints fine-tuned from the same one"),
+    "bench": ("emotion.cli.bench", "benchmark inference backends on this CPU"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m emotion", description="Facial emotion analytics, offline.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(_module=module)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            p.set_defaults(_missing=True)
+            continue
+        mod.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 2
+    if getattr(args, "_missing", False):
+        print(f"error: the '{args.command}' command is not available in this build", file=sys.stderr)
+        return 2
+    mod = importlib.import_module(args._module)
+    try:
+        return int(mod.run(args) or 0)
+    except EmotionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

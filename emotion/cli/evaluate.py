@@ -1,0 +1,106 @@
+"""``python -m emotion evaluate``: accuracy, macro-F1, per-class scores and confusion matrix of a model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_arguments(p):
+    from .options import add_model_options
+
+    add_model_options(p, detector=False)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fer2013", metavar="CSV", help="FER2013 Kaggle csv (emotion,pixels,Usage), .gz ok")
+    src.add_argument("--folder", metavar="DIR", help="folder of face images in sub-folders named by emotion")
+    p.add_argument("--ferplus", metavar="CSV", help="FER+ votes (fer2013new.csv), needed for --labels ferplus")
+    p.add_argument("--split", default="PrivateTest", choices=["Training", "PublicTest", "PrivateTest"])
+    p.add_argument("--labels", default=None, choices=["ferplus", "fer2013"],
+                   help="score against FER+ majority labels (default with --ferplus) or the original FER2013 labels")
+    p.add_argument("--json", action="store_true", help='print {"accuracy","macro_f1","n","per_class"} on one line')
+    p.add_argument("--html", metavar="FILE", default=None,
+                   help="where to save the confusion-matrix heatmap (default: confusion-<source>.html)")
+    p.add_argument("--no-html", action="store_true", help="do not write the heatmap")
+    p.add_argument("--record-agreement", action="store_true",
+                   help="measure int8 activation ranges on Training faces (int8_calibration.json), then every "
+                        "backend against fp32 on the split's faces, and save both in the checkpoint "
+                        "(backend_agreement.json, enforced by the runtime's guard); use a selection split")
+
+
+#: Training faces (a fixed random choice) whose activation ranges calibrate the int8 backend
+CALIBRATION_FACES = 512
+
+
+def run(args) -> int:
+    from ..model import load_model
+    from ..training.evaluate import evaluate_fer, evaluate_folder
+    from ..training.data import training_cache_dir
+    from ..training.metrics import confusion_figure
+
+    if args.record_agreement:
+        return _record(args)
+    model = load_model(args.model, backend=args.backend, mirror=args.mirror)
+
+    def progress(done, total):
+        if not args.json and sys.stderr.isatty():
+            print(f"\r{done}/{total} faces", end="", file=sys.stderr, flush=True)
+
+    if args.folder:
+        ev = evaluate_folder(model, args.folder, progress=progress)
+        stem = f"confusion-{Path(args.folder).name or 'folder'}"
+    else:
+        labels = args.labels or ("ferplus" if args.ferplus else "fer2013")
+        ev = evaluate_fer(model, args.fer2013, args.ferplus, split=args.split, labels=labels, progress=progress,
+                          cache_dir=training_cache_dir())
+        stem = f"confusion-{args.split}-{labels}"
+    if sys.stderr.isatty() and not args.json:
+        print(file=sys.stderr)
+    r = ev.report
+    for reason, n in ev.skipped.items():
+        print(f"skipped {n}: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"accuracy": round(r.accuracy, 6), "macro_f1": round(r.macro_f1, 6), "n": r.n,
+                          "per_class": {k: {kk: (round(vv, 6) if isinstance(vv, float) else vv)
+                                            for kk, vv in vars(v).items()} for k, v in r.per_class.items()},
+                          "model": model.name, "backend": model.backend, "mirror": model.mirror, "source": ev.source,
+                          "skipped": ev.skipped}))
+    else:
+        print(f"model {model.name} ({model.backend}{', mirror averaging' if model.mirror else ''}) on {ev.source}")
+        print(r.table())
+    if not args.no_html:
+        html = Path(args.html or f"{stem}.html")
+        confusion_figure(r, f"{model.name} on {ev.source}").write_html(html, include_plotlyjs=True)
+        print(f"confusion heatmap written to {html}", file=sys.stderr)
+    return 0
+
+
+def _record(args) -> int:
+    from ..errors import BackendUnavailable, DataError
+    from ..training.data import load_faceset, training_cache_dir
+    from ..training.evaluate import record_backend_agreement, record_int8_calibration
+
+    if not args.fer2013 or args.split == "PrivateTest":
+        raise DataError("--record-agreement needs --fer2013 with --split PublicTest or Training "
+                        "(PrivateTest is kept for reporting only)")
+    import numpy as np
+
+    faces = load_faceset(args.fer2013, args.ferplus, cache_dir=training_cache_dir())
+    train = faces.split("Training")
+    pick = np.random.default_rng(0).permutation(len(train))[:CALIBRATION_FACES]
+    if not len(pick):
+        raise DataError(f"{args.fer2013} has no Training rows to calibrate the int8 backend on; "
+                        "--record-agreement needs the whole FER2013 csv")
+    try:
+        calibration = record_int8_calibration(args.model, list(train.images[pick]),
+                                              f"{len(pick)} FER Training faces")
+    except BackendUnavailable as exc:  # no onnx here: int8 is neither calibrated nor measured
+        print(f"int8 calibration skipped: {exc}", file=sys.stderr)
+        calibration = None
+    print(json.dumps({"int8_calibration": calibration}))
+    images = list(faces.split(args.split).images)
+    if args.split == "Training":  # the agreement is measured on faces the ranges did not see
+        images = list(np.delete(train.images, pick, axis=0))
+    out = record_backend_agreement(args.model, images, f"{len(images)} FER {args.split} faces")
+    print(json.dumps(out))
+    return 0

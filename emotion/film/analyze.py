@@ -1,0 +1,191 @@
+"""Scene-by-scene emotions of a film: :func:`analyze_video` -> :class:`VideoReport`.
+
+One decoding pass (see :mod:`emotion.film.sampling`) finds the shots and samples
+about ``fps`` frames a second for faces; faces are scored in batches, linked
+into tracks within each shot, smoothed over time, and summed per scene
+(:mod:`emotion.film.timeline`). Results and checkpoints are cached on disk by
+(file content, model, detector, settings): the same request is answered from
+the cache, and an interrupted one resumes where it stopped.
+
+>>> from emotion.film import analyze_video, FilmSettings
+>>> report = analyze_video("trailer.mp4", film=FilmSettings(fps=4))      # doctest: +SKIP
+>>> report.scene_table()[["scene", "start_timecode", "dominant_emotion"]].head(2)  # doctest: +SKIP
+   scene start_timecode dominant_emotion
+0      1   00:00:00.000          neutral
+1      2   00:00:02.002              sad
+>>> open("scenes.csv", "w").write(report.scenes_csv())                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import AnalysisCancelled, SettingsError
+from .cache import FilmCache, PassState, cache_key, file_hash
+from .sampling import FilmPass, Progress
+from .shots import scenes_from_cuts
+from .report import VideoReport
+from .timeline import Observations, build_timeline, timecode
+from ..paths import cache_dir
+from ..settings import FilmSettings, Settings
+from .video import VideoInfo, open_video
+
+log = logging.getLogger(__name__)
+
+__all__ = ["analyze_video", "default_cache_dir", "job_key", "saved_progress"]
+
+
+def default_cache_dir() -> Path:
+    """Where film checkpoints live: ``<emotion cache>/film`` (``$EMOTION_CACHE_DIR`` moves it)."""
+    return cache_dir("film")
+
+
+def _cancel_check(cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return lambda: bool(cancel())
+    raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
+
+
+def _identity(detector, settings: Settings, film: FilmSettings) -> dict[str, Any]:
+    model = detector.model
+    return {"model": getattr(model, "checkpoint", None) or model.name, "model_name": model.name,
+            "labels": list(model.labels), "backend": getattr(model, "backend", ""),
+            "mirror": getattr(model, "mirror", False),
+            "face_detector": detector.face_detector.name, "margin": detector.margin,
+            "settings": asdict(settings), "film": film.result_fields()}
+
+
+def job_key(content_hash: str, detector, settings: Settings, film: FilmSettings) -> str:
+    """The cache key of an analysis: file content, model, face detector and every setting that matters."""
+    return cache_key(content_hash, _identity(detector, settings, film))
+
+
+def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tuple[str, float] | None:
+    """``("done", end)`` or ``("partial", seconds reached)`` for a cached analysis, else None."""
+    state = FilmCache(cache_dir or default_cache_dir()).load(key)
+    if state is None:
+        return None
+    return ("done", state.last_time) if state.done else ("partial", max(state.last_sample, 0.0))
+
+
+def _warnings(state: PassState, detector, cancelled: bool) -> list[str]:
+    out = []
+    if cancelled:
+        out.append(f"The analysis was stopped at {timecode(state.last_sample)}; this report covers the part "
+                   "before it. Run it again to resume.")
+    if state.done and not state.complete:
+        out.append(f"Decoding stopped at {timecode(state.stopped_at)}: {state.reason}. "
+                   "The report covers what could be read.")
+    if state.errors:
+        out.append(f"{state.errors} damaged packets were skipped; nearby frames may be missing.")
+    if state.sample_time and not state.face_sample:
+        out.append("No face was found in any sampled frame: scenes are listed with zero face coverage. "
+                   "Try the YuNet detector, a lower threshold or a smaller minimum face size.")
+    reason = getattr(detector.face_detector, "fallback_reason", None)
+    if reason:
+        out.append(reason)
+    return out
+
+
+def _report(source: str, info: VideoInfo, state: PassState, detector, settings: Settings, film: FilmSettings,
+            keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
+            cancelled=False) -> VideoReport:
+    step = 1.0 / info.fps if info.fps > 0 else 0.0
+    if state.done:
+        end_time, end_frame = state.last_time + step, state.frames
+    else:  # partial: up to the last sampled frame that has results
+        end_time = max(state.last_sample, 0.0) + (1.0 / film.fps)
+        end_frame = (state.sample_frame[-1] + 1) if state.sample_frame else 1
+    scenes = scenes_from_cuts(state.cuts, end_time, max(end_frame, 1), min_len=film.min_scene_len)
+    arrays = state.arrays()
+    obs = Observations(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
+                       arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"])
+    if keyframes is None:
+        from .keyframes import KeyFrames
+
+        keyframes = KeyFrames(horizon=0.0)
+        keyframes.restore(state.candidates, [c.time for c in state.cuts])
+    best = keyframes.best([s.start for s in scenes])
+    timeline = build_timeline(obs, scenes, {n: c.time for n, c in best.items()}, smoothing=film.smoothing,
+                              iou=film.track_iou)
+    thumbs = tuple(best[s.number].jpeg if s.number in best else b"" for s in scenes)
+    complete = state.done and state.complete
+    stopped = state.stopped_at if state.done else max(state.last_sample, 0.0)
+    return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=detector.model.name,
+                       detector=detector.face_detector.name, backend=getattr(detector.model, "backend", ""),
+                       settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
+                       warnings=tuple(_warnings(state, detector, cancelled)), elapsed=elapsed,
+                       from_cache=from_cache, resumed_from=resumed_from, key=key)
+
+
+def analyze_video(source, settings: Settings | None = None, film: FilmSettings | None = None, *,
+                  fps: float | None = None, progress: Callable[[Progress], None] | None = None, cancel=None,
+                  detector=None, cache: bool = True, cache_dir: str | os.PathLike | None = None,
+                  content_hash: str | None = None) -> VideoReport:
+    """Per-scene emotions of the faces in a video file.
+
+    ``settings`` picks model and face detector (default :class:`Settings`);
+    ``film`` the sampling and scene options, ``fps`` overrides its sampling
+    rate. ``progress(Progress)`` is called a few times a second; ``cancel`` (a
+    callable or ``threading.Event``) stops the analysis at the next sampled
+    frame with :class:`~emotion.errors.AnalysisCancelled`, whose ``partial``
+    is a :class:`VideoReport` of the part done. ``detector`` reuses an
+    :class:`~emotion.detector.EmotionDetector` (else one is built and kept
+    for ``settings``). With ``cache`` (paths only), checkpoints and results
+    go to ``cache_dir`` (default :func:`default_cache_dir`); ``content_hash``
+    skips re-hashing a file whose sha256 the caller already knows.
+
+    Raises :class:`~emotion.errors.UnreadableMedia` for a file with no
+    readable video; a file that breaks part-way gives a report with
+    ``complete=False`` and ``stopped_at``.
+
+    >>> report = analyze_video("trailer.mp4", fps=2)                # doctest: +SKIP
+    >>> len(report.scenes), report.rows[0].dominant_emotion          # doctest: +SKIP
+    (25, 'neutral')
+    """
+    settings = settings or Settings()
+    film = film or FilmSettings()
+    if fps is not None:
+        film = film.replace(fps=fps)
+    cancelled = _cancel_check(cancel)
+    started = time.monotonic()
+    with open_video(source) as video:
+        if detector is None:
+            from ..detector import get_detector
+
+            detector = get_detector(settings)
+        info = video.info
+        name = video.name
+        store = key = None
+        if cache and isinstance(source, (str, os.PathLike)):
+            key = job_key(content_hash or file_hash(source), detector, settings, film)
+            store = FilmCache(cache_dir or default_cache_dir())
+        state = store.load(key) if store else None
+        if state is not None and state.labels != tuple(detector.model.labels):
+            state = None
+        if state is not None and state.done:
+            log.info("%s: loaded the finished analysis from %s", name, store.path(key))
+            return _report(name, info, state, detector, settings, film, None, 0.0, from_cache=True, key=key)
+        if state is None:
+            state = PassState(tuple(detector.model.labels), info.width, info.height)
+        decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
+                       store=store, key=key)
+        try:
+            decode_pass.run()
+        except AnalysisCancelled as exc:
+            exc.partial = _report(name, info, state, detector, settings, film, decode_pass.keyframes,
+                                  time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
+                                  cancelled=True)
+            raise
+        return _report(name, info, state, detector, settings, film, decode_pass.keyframes, time.monotonic() - started,
+                       resumed_from=decode_pass.resumed_from, key=key)

@@ -1,0 +1,118 @@
+"""Plotly figures of a film's emotions, built from a :class:`~emotion.film.timeline.Timeline`.
+
+* :func:`timeline_figure`: each emotion's probability over time (faces of a
+  sampled frame averaged by size and score, smoothed per track), scenes as
+  alternating bands behind; hovering shows scene, timecode and values.
+* :func:`scene_bars`: one stacked bar per scene, as wide as the scene lasts,
+  so the x axis is still time; scenes without faces show a grey bar.
+* :func:`scene_heatmap`: emotions by scene number.
+
+Colours are the per-emotion colours of the boxes drawn on images
+(:data:`emotion.annotate.EMOTION_COLORS`).
+
+>>> fig = timeline_figure(report.timeline)                       # doctest: +SKIP
+>>> fig.write_html("timeline.html")                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..annotate import emotion_hex
+from .timeline import Timeline, timecode
+
+#: Above this many points a trace is drawn with WebGL (a feature film at 4 samples/s has ~30,000).
+WEBGL_POINTS = 5000
+_BAND_COLOURS = ("rgba(120,120,120,0.10)", "rgba(120,120,120,0.02)")
+_NO_FACE = "#d0d0d0"
+
+
+def _scene_bands(timeline: Timeline):
+    """One bar trace drawing every scene as a full-height band (cheaper than a shape per scene)."""
+    import plotly.graph_objects as go
+
+    scenes = timeline.scenes
+    return go.Bar(
+        x=[(s.start + s.end) / 2 for s in scenes], y=[1.0] * len(scenes),
+        width=[max(s.duration, 1e-3) for s in scenes],
+        marker={"color": [_BAND_COLOURS[i % 2] for i in range(len(scenes))], "line": {"width": 0}},
+        customdata=[[s.number, timecode(s.start), timecode(s.end)] for s in scenes],
+        hovertemplate="scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
+        name="scenes", showlegend=False,
+    )
+
+
+def timeline_figure(timeline: Timeline, height: int = 380):
+    """Emotion probabilities over time with scene bands; gaps where no face was seen."""
+    import plotly.graph_objects as go
+
+    series = timeline.series()
+    many = len(series) > WEBGL_POINTS
+    scatter = go.Scattergl if many else go.Scatter
+    codes = [timecode(t) for t in series["time_s"]]
+    custom = np.column_stack([series["scene"].to_numpy(), np.array(codes, dtype=object),
+                              series["faces"].to_numpy()]) if len(series) else None
+    fig = go.Figure()
+    fig.add_trace(_scene_bands(timeline))
+    for label in timeline.labels:
+        fig.add_trace(scatter(
+            x=series["time_s"], y=series[label], mode="lines", name=label, connectgaps=False,
+            line={"color": emotion_hex(label), "width": 1.8}, customdata=custom,
+            hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
+                           "<br>faces: %{customdata[2]}<extra></extra>"),
+        ))
+    end = timeline.scenes[-1].end if timeline.scenes else 1.0
+    fig.update_layout(height=height, barmode="overlay", bargap=0, hovermode="closest",
+                      margin={"l": 50, "r": 10, "t": 30, "b": 40},
+                      legend={"orientation": "h", "y": 1.08, "x": 0},
+                      xaxis={"title": "time (s)", "range": [0, end]},
+                      yaxis={"title": "probability", "range": [0, 1], "tickformat": ".0%"})
+    return fig
+
+
+def scene_bars(timeline: Timeline, height: int = 320):
+    """Stacked mean probabilities per scene; bar width = scene duration, x = time."""
+    import plotly.graph_objects as go
+
+    rows = timeline.rows
+    x = [(r.start_s + r.end_s) / 2 for r in rows]
+    width = [max(r.duration_s, 1e-3) for r in rows]
+    custom = [[r.scene, timecode(r.start_s), timecode(r.end_s), r.face_share] for r in rows]
+    fig = go.Figure()
+    for label in timeline.labels:
+        y = [0.0 if not np.isfinite(r.probabilities[label]) else r.probabilities[label] for r in rows]
+        fig.add_trace(go.Bar(
+            x=x, y=y, width=width, name=label, marker={"color": emotion_hex(label), "line": {"width": 0}},
+            customdata=custom,
+            hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}}: %{{customdata[1]}} – "
+                           "%{customdata[2]}<br>faces in %{customdata[3]:.0%} of frames<extra></extra>"),
+        ))
+    no_face = [1.0 if not r.dominant_emotion else 0.0 for r in rows]
+    if any(no_face):
+        fig.add_trace(go.Bar(x=x, y=no_face, width=width, name="no face", customdata=custom,
+                             marker={"color": _NO_FACE, "line": {"width": 0}},
+                             hovertemplate="scene %{customdata[0]}: %{customdata[1]} – %{customdata[2]}"
+                                           "<br>no face<extra></extra>"))
+    end = timeline.scenes[-1].end if timeline.scenes else 1.0
+    fig.update_layout(barmode="stack", bargap=0, height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
+                      legend={"orientation": "h", "y": 1.1, "x": 0},
+                      xaxis={"title": "time (s)", "range": [0, end]},
+                      yaxis={"title": "mean probability", "range": [0, 1], "tickformat": ".0%"})
+    return fig
+
+
+def scene_heatmap(timeline: Timeline, height: int = 300):
+    """Mean probability of each emotion (rows) in each scene (columns); blank without faces."""
+    import plotly.graph_objects as go
+
+    rows = timeline.rows
+    z = np.array([[r.probabilities[label] for r in rows] for label in timeline.labels], dtype=float)
+    text = [[f"scene {r.scene} · {timecode(r.start_s)}" for r in rows] for _ in timeline.labels]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[r.scene for r in rows], y=list(timeline.labels), text=text, colorscale="Viridis",
+        zmin=0, zmax=1, hoverongaps=False, colorbar={"title": "p", "tickformat": ".0%"},
+        hovertemplate="%{text}<br>%{y}: %{z:.0%}<extra></extra>",
+    ))
+    fig.update_layout(height=height, margin={"l": 70, "r": 10, "t": 30, "b": 40},
+                      xaxis={"title": "scene", "type": "category" if len(rows) <= 60 else "linear"})
+    return fig

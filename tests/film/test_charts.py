@@ -1,0 +1,71 @@
+"""emotion.film.charts: the film figures carry the right traces, colours and hover text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion.annotate import emotion_hex
+from emotion.film.charts import WEBGL_POINTS, scene_bars, scene_heatmap, timeline_figure
+from emotion.film.shots import Cut, scenes_from_cuts
+from emotion.film.timeline import Observations, build_timeline
+
+LABELS = ("happy", "neutral", "sad")
+
+
+def _timeline(n_samples=8, faces=True):
+    times = np.arange(n_samples) * 0.25
+    face_sample = np.arange(n_samples) if faces else []
+    probs = np.tile([[0.6, 0.3, 0.1]], (n_samples, 1)) if faces else []
+    boxes = np.tile([[10, 10, 40, 40]], (n_samples, 1)) if faces else []
+    obs = Observations(LABELS, 100, 100, times, np.arange(n_samples) * 6, face_sample, boxes,
+                       np.ones(n_samples) if faces else [], probs)
+    end = n_samples * 0.25
+    return build_timeline(obs, scenes_from_cuts([Cut(end / 2, n_samples * 3)], end, n_samples * 6))
+
+
+def test_timeline_has_scene_bands_and_one_line_per_emotion_with_scene_hover():
+    fig = timeline_figure(_timeline())
+    bands, *lines = fig.data
+    assert bands.type == "bar" and len(bands.x) == 2
+    assert list(bands.width) == [1.0, 1.0] and "scene" in bands.hovertemplate
+    assert [t.name for t in lines] == list(LABELS)
+    assert [t.line.color for t in lines] == [emotion_hex(k) for k in LABELS]
+    happy = lines[0]
+    np.testing.assert_allclose(happy.y, 0.6, atol=1e-6)
+    assert "scene %{customdata[0]}" in happy.hovertemplate and "%{customdata[1]}" in happy.hovertemplate
+    assert happy.customdata[5][0] == 2 and happy.customdata[5][1] == "00:00:01.250"
+    assert fig.layout.xaxis.range == (0, 2.0)
+
+
+def test_long_films_switch_to_webgl():
+    fig = timeline_figure(_timeline(n_samples=WEBGL_POINTS + 10))
+    assert fig.data[1].type == "scattergl"
+    assert timeline_figure(_timeline()).data[1].type == "scatter"
+
+
+def test_scene_bars_stack_per_scene_with_duration_widths():
+    fig = scene_bars(_timeline())
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == list(LABELS)
+    np.testing.assert_allclose(fig.data[0].y, [0.6, 0.6], atol=1e-6)
+    assert list(fig.data[0].width) == [1.0, 1.0] and list(fig.data[0].x) == [0.5, 1.5]
+
+
+def test_scenes_without_faces_get_a_grey_no_face_bar():
+    fig = scene_bars(_timeline(faces=False))
+    assert fig.data[-1].name == "no face" and list(fig.data[-1].y) == [1.0, 1.0]
+    assert all(list(t.y) == [0.0, 0.0] for t in fig.data[:-1])
+
+
+@pytest.mark.parametrize("faces", [True, False])
+def test_heatmap_is_emotions_by_scene(faces):
+    fig = scene_heatmap(_timeline(faces=faces))
+    heat = fig.data[0]
+    assert list(heat.y) == list(LABELS) and list(heat.x) == [1, 2]
+    z = np.array(heat.z, dtype=float)
+    assert z.shape == (3, 2)
+    if faces:
+        np.testing.assert_allclose(z[0], 0.6, atol=1e-6)
+    else:
+        assert np.isnan(z).all()
