@@ -72,12 +72,15 @@ class EmotionDetector:
         return out
 
 
-def build_detector(settings: Settings | None = None) -> EmotionDetector:
-    """A fresh :class:`EmotionDetector` for ``settings`` (loads the model: seconds, not per frame)."""
+def build_detector(settings: Settings | None = None, expected_faces: int | None = None) -> EmotionDetector:
+    """A fresh :class:`EmotionDetector` for ``settings`` (loads the model: seconds, not per frame).
+
+    ``expected_faces``: about how many faces a short job will score (see :func:`emotion.model.load_model`).
+    """
     from .model import load_model
 
     s = settings or Settings()
-    model = load_model(s.model, s.backend, mirror=s.mirror)
+    model = load_model(s.model, s.backend, mirror=s.mirror, expected_faces=expected_faces)
     face = make_face_detector(s.detector, s.face_model, s.min_face, s.threshold, s.max_side)
     return EmotionDetector(face, model, margin=s.margin)
 

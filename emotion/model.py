@@ -278,7 +278,10 @@ def _read_json(path: Path, source: str) -> dict:
         raise ModelLoadError(f"{source}: {path.name} is not valid JSON ({exc})") from exc
 
 
-def _example_crops(n: int = 8, side: int = 64) -> list[np.ndarray]:
+_EXAMPLE_ROWS = range(8)  # the warm-up batch's rows; its shape keys the remembered backend decision
+
+
+def _example_crops(n: int = len(_EXAMPLE_ROWS), side: int = 64) -> list[np.ndarray]:
     """Smooth pseudo-random images (fixed seed) for the runtime's warm-up and agreement check."""
     import cv2
 
@@ -376,8 +379,12 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
-def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None = None) -> EmotionModel:
+def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None = None,
+               expected_faces: int | None = None) -> EmotionModel:
     """Load an emotion classifier by name and prepare it to run on ``backend``.
+
+    ``expected_faces``: roughly how many faces the caller will score, for a short job (a few
+    photos); ``auto`` then skips a backend whose build time would cost more than it saves.
 
     ``mirror`` (average each face with its mirror image) defaults to what the
     checkpoint's ``inference.json`` asks for, else off.
@@ -424,10 +431,57 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     if mirror is None:
         mirror = inference_recipe(path, name).get("mirror", False)
     runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated,
-                          calibration=int8_calibration(path, name))
+                          calibration=int8_calibration(path, name), expected_faces=expected_faces)
     log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
              ", mirror averaging" if mirror else "")
     return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror)
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What :func:`load_model` would give, known without loading it: for cache look-ups.
+
+    ``checkpoint`` is :func:`checkpoint_hash`; ``labels`` in canonical order, as
+    :attr:`EmotionModel.labels`; ``backend`` the concrete backend it would run on.
+    """
+
+    name: str
+    checkpoint: str
+    labels: tuple[str, ...]
+    backend: str
+    mirror: bool
+
+
+def identify(name: str = "bundled", backend: str = "auto", mirror: bool | None = None) -> ModelIdentity | None:
+    """:class:`ModelIdentity` of ``load_model(name, backend, mirror)`` without loading torch, or None.
+
+    None when it cannot be known cheaply: a hub id (resolving it may download), or ``auto`` on a
+    machine that has not raced the backends for this checkpoint yet (see :mod:`emotion.runtime.auto`).
+    A finished film analysis is found in the cache through it before the model is loaded.
+    """
+    if name != "bundled" and not Path(name).expanduser().is_dir():
+        return None
+    try:
+        path = resolve_checkpoint(name)
+        config = _read_json(path / "config.json", name)
+        pre = _read_json(path / "preprocessor_config.json", name)
+        id2label = config.get("id2label") or {}
+        names = [id2label[k] for k in sorted(id2label, key=int)]
+        labels = canonical_labels(names, source=name)
+        channels = int(config.get("num_channels", 3))
+        h, w = Preprocessing.from_config(pre, channels, source=name).output_size
+        recipe_mirror = inference_recipe(path, name).get("mirror", False)
+    except (ModelLoadError, ValueError, KeyError, TypeError):
+        return None  # load_model will say what is wrong
+    key = checkpoint_hash(path)
+    if backend == "auto":
+        from .runtime.auto import remembered
+
+        backend = remembered(key, (len(_EXAMPLE_ROWS), channels, h, w))
+        if backend is None:
+            return None
+    ordered = tuple(sorted(labels, key=CANONICAL.index))
+    return ModelIdentity(name, key, ordered, backend, bool(recipe_mirror if mirror is None else mirror))
 
 
 def int8_calibration(path: Path, name: str):

@@ -193,10 +193,11 @@ def test_runner_gets_the_checkpoint_hash_and_a_real_batch(tiny_checkpoint, monke
     seen = {}
     real = runtime.build_runner
 
-    def spy(model, example, backend="auto", cache_key=None, validated=None, calibration=None):
+    def spy(model, example, backend="auto", cache_key=None, validated=None, calibration=None, expected_faces=None):
         seen.update(example=example, backend=backend, cache_key=cache_key, validated=validated,
-                    calibration=calibration)
-        return real(model, example, backend, cache_key, validated=validated, calibration=calibration)
+                    calibration=calibration, expected_faces=expected_faces)
+        return real(model, example, backend, cache_key, validated=validated, calibration=calibration,
+                    expected_faces=expected_faces)
 
     monkeypatch.setattr(runtime, "build_runner", spy)
     m = load_model(str(tiny_checkpoint), backend="eager")
@@ -303,3 +304,18 @@ def test_never_trusts_remote_code(tiny_checkpoint, tmp_path):
     (target / "evil.py").write_text("raise SystemExit('remote code ran')\n")
     with pytest.raises(ModelLoadError):
         load_model(str(target), backend="eager")
+
+
+def test_identify_says_what_load_model_will_give_without_loading(tiny_checkpoint, monkeypatch, tmp_path):
+    from emotion.model import identify
+
+    monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path))
+    eager = identify(str(tiny_checkpoint), "eager")
+    model = load_model(str(tiny_checkpoint), "eager")
+    assert (eager.checkpoint, eager.labels, eager.backend, eager.mirror) == \
+        (model.checkpoint, model.labels, model.backend, model.mirror)
+    assert identify(str(tiny_checkpoint), "auto") is None  # this machine has not raced for it yet
+    auto = load_model(str(tiny_checkpoint), "auto")
+    assert identify(str(tiny_checkpoint), "auto").backend == auto.backend
+    assert identify("someone/some-model") is None  # a hub id: resolving it may download
+    assert identify(str(tmp_path / "missing")) is None

@@ -45,3 +45,54 @@ def test_readme_opens_with_the_commands_and_ci_runs_the_test_one(command):
     assert command in head
     if "pytest" in command:
         assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def _requirements() -> dict[str, str]:
+    """requirements.txt as {name: version spec}, comments and blank lines dropped."""
+    import re
+
+    out = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, spec = re.match(r"([A-Za-z0-9_.\-\[\]]+)(.*)", line).groups()
+            out[name.lower()] = spec.strip()
+    return out
+
+
+def _pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_pyproject_declares_what_requirements_txt_installs():
+    import re
+
+    declared = {}
+    for dep in _pyproject()["project"]["dependencies"]:
+        name, spec = re.match(r"([A-Za-z0-9_.\-\[\]]+)(.*)", dep).groups()
+        declared[name.lower()] = spec.strip()
+    pinned = _requirements()
+    assert set(declared) == set(pinned)
+    for name, spec in pinned.items():
+        if name == "torch":  # pinned to the local CPU build in requirements.txt; a range in the package
+            assert md.version("torch").split("+")[0] == spec.removeprefix("==")
+            continue
+        assert declared[name] == spec, f"{name}: pyproject says {declared[name]!r}, requirements.txt {spec!r}"
+
+
+def test_pyproject_ships_the_bundled_model_and_the_emotion_command():
+    from fnmatch import fnmatch
+
+    project = _pyproject()
+    assert project["project"]["scripts"]["emotion"] == "emotion.cli:main"
+    from emotion.cli import main  # noqa: F401 - the entry point resolves
+
+    globs = project["tool"]["setuptools"]["package-data"]["emotion"]
+    bundled = [p for p in (ROOT / "emotion" / "models").rglob("*") if p.is_file()]
+    assert bundled, "the bundled model is missing"
+    for path in bundled:
+        rel = path.relative_to(ROOT / "emotion").as_posix()
+        assert any(fnmatch(rel, g) for g in globs), f"{rel} would not be installed with the package"
+    assert "--doctest-modules" in project["tool"]["pytest"]["ini_options"]["addopts"]

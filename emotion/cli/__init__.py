@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from ..errors import EmotionError
@@ -30,7 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m emotion", description="Facial emotion analytics, offline.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log progress and decisions (which backend runs and why, face detector fallbacks)")
+    parser.add_argument("-q", "--quiet", dest="quiet_all", action="store_true",
+                        help="for scripts: no progress bars or notes, only results and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
@@ -46,11 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_third_parties(verbose: bool, quiet: bool) -> None:
+    """No progress bars or advice from the libraries underneath, unless asked for with ``--verbose``.
+
+    Set through the environment, before those libraries are imported (importing transformers
+    only to silence it would cost a second).
+    """
+    if not verbose:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' "Loading weights" bar too
+        os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if quiet:
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 1 a library error, 2 a usage error, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # ``-q`` works before the command (``emotion -q film ...``) and, where a command has it, after it
+    args.quiet = bool(args.quiet_all or getattr(args, "quiet", False))
+    if args.verbose and args.quiet:
+        parser.error("--verbose and --quiet contradict each other; choose one")
+    _quiet_third_parties(args.verbose, args.quiet)
+    level = logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if not args.command:
         parser.print_help()
         return 2

@@ -92,21 +92,16 @@ def _scene_lines(report) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from transformers.utils import logging as hf_logging
-
-    from ..detector import build_detector
     from ..film import analyze_video
     from ..settings import FilmSettings, Settings
 
-    hf_logging.disable_progress_bar()
     settings = Settings.from_args(args)
     film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold)
-    detector = build_detector(settings)
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     try:
-        report = analyze_video(args.video, settings, film, progress=bar, detector=detector,
-                               cache=not args.no_cache)
+        # the model loads inside, and only when the cache cannot answer without it
+        report = analyze_video(args.video, settings, film, progress=bar, cache=not args.no_cache)
     except KeyboardInterrupt:
         if not args.no_cache:
             print("\ninterrupted; the part done is saved: run the same command again to resume", file=sys.stderr)

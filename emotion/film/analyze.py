@@ -22,11 +22,11 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnalysisCancelled, SettingsError
+from ..errors import AnalysisCancelled, EmotionError, SettingsError
 from .cache import FilmCache, PassState, cache_key, file_hash
 from .sampling import FilmPass, Progress
 from .shots import scenes_from_cuts
@@ -56,18 +56,52 @@ def _cancel_check(cancel) -> Callable[[], bool]:
     raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
 
 
-def _identity(detector, settings: Settings, film: FilmSettings) -> dict[str, Any]:
-    model = detector.model
-    return {"model": getattr(model, "checkpoint", None) or model.name, "model_name": model.name,
-            "labels": list(model.labels), "backend": getattr(model, "backend", ""),
-            "mirror": getattr(model, "mirror", False),
-            "face_detector": detector.face_detector.name, "margin": detector.margin,
-            "settings": asdict(settings), "film": film.result_fields()}
+@dataclass(frozen=True)
+class _Producer:
+    """Who produces an analysis: what names it in the report and keys it in the cache."""
+
+    model: str
+    checkpoint: str
+    labels: tuple[str, ...]
+    backend: str
+    mirror: bool
+    face_detector: str
+    margin: float
+    fallback_reason: str | None = None
+
+    @classmethod
+    def of(cls, detector) -> _Producer:
+        model = detector.model
+        return cls(model.name, getattr(model, "checkpoint", None) or model.name, tuple(model.labels),
+                   getattr(model, "backend", ""), getattr(model, "mirror", False), detector.face_detector.name,
+                   detector.margin, getattr(detector.face_detector, "fallback_reason", None))
+
+    @classmethod
+    def predicted(cls, settings: Settings) -> _Producer | None:
+        """The producer :func:`~emotion.detector.get_detector` would build, without loading it; None if unsure."""
+        from ..faces import ensure_yunet
+        from ..model import identify
+
+        model = identify(settings.model, settings.backend, settings.mirror)
+        if model is None:
+            return None
+        face = "haar" if settings.detector == "haar" else "yunet"
+        if face == "yunet":
+            try:
+                ensure_yunet(settings.face_model, download=False)
+            except EmotionError:
+                return None  # auto may fall back to Haar, or a download may be tried: only loading tells
+        return cls(model.name, model.checkpoint, model.labels, model.backend, model.mirror, face, settings.margin)
+
+    def identity(self, settings: Settings, film: FilmSettings) -> dict[str, Any]:
+        return {"model": self.checkpoint, "model_name": self.model, "labels": list(self.labels),
+                "backend": self.backend, "mirror": self.mirror, "face_detector": self.face_detector,
+                "margin": self.margin, "settings": asdict(settings), "film": film.result_fields()}
 
 
 def job_key(content_hash: str, detector, settings: Settings, film: FilmSettings) -> str:
     """The cache key of an analysis: file content, model, face detector and every setting that matters."""
-    return cache_key(content_hash, _identity(detector, settings, film))
+    return cache_key(content_hash, _Producer.of(detector).identity(settings, film))
 
 
 def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tuple[str, float] | None:
@@ -78,7 +112,7 @@ def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tupl
     return ("done", state.last_time) if state.done else ("partial", max(state.last_sample, 0.0))
 
 
-def _warnings(state: PassState, detector, cancelled: bool) -> list[str]:
+def _warnings(state: PassState, producer: _Producer, cancelled: bool) -> list[str]:
     out = []
     if cancelled:
         out.append(f"The analysis was stopped at {timecode(state.last_sample)}; this report covers the part "
@@ -91,13 +125,12 @@ def _warnings(state: PassState, detector, cancelled: bool) -> list[str]:
     if state.sample_time and not state.face_sample:
         out.append("No face was found in any sampled frame: scenes are listed with zero face coverage. "
                    "Try the YuNet detector, a lower threshold or a smaller minimum face size.")
-    reason = getattr(detector.face_detector, "fallback_reason", None)
-    if reason:
-        out.append(reason)
+    if producer.fallback_reason:
+        out.append(producer.fallback_reason)
     return out
 
 
-def _report(source: str, info: VideoInfo, state: PassState, detector, settings: Settings, film: FilmSettings,
+def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer, settings: Settings, film: FilmSettings,
             keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
             cancelled=False) -> VideoReport:
     step = 1.0 / info.fps if info.fps > 0 else 0.0
@@ -121,10 +154,10 @@ def _report(source: str, info: VideoInfo, state: PassState, detector, settings: 
     thumbs = tuple(best[s.number].jpeg if s.number in best else b"" for s in scenes)
     complete = state.done and state.complete
     stopped = state.stopped_at if state.done else max(state.last_sample, 0.0)
-    return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=detector.model.name,
-                       detector=detector.face_detector.name, backend=getattr(detector.model, "backend", ""),
+    return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=producer.model,
+                       detector=producer.face_detector, backend=producer.backend,
                        settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
-                       warnings=tuple(_warnings(state, detector, cancelled)), elapsed=elapsed,
+                       warnings=tuple(_warnings(state, producer, cancelled)), elapsed=elapsed,
                        from_cache=from_cache, resumed_from=resumed_from, key=key)
 
 
@@ -159,23 +192,37 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         film = film.replace(fps=fps)
     cancelled = _cancel_check(cancel)
     started = time.monotonic()
-    with open_video(source) as video:
+    with open_video(source) as video:  # a file that is no video fails here, before any model is loaded
+        info = video.info
+        name = video.name
+        store = key = content = None
+        if cache and isinstance(source, (str, os.PathLike)):
+            content = content_hash or file_hash(source)
+            store = FilmCache(cache_dir or default_cache_dir())
+        if store is not None and detector is None:
+            # A finished analysis answers without loading the model (seconds) when the cache key can be
+            # known without it: the checkpoint on disk, and the backend this machine chose before.
+            producer = _Producer.predicted(settings)
+            if producer is not None:
+                early = cache_key(content, producer.identity(settings, film))
+                state = store.load(early)
+                if state is not None and state.done and state.labels == producer.labels:
+                    log.info("%s: loaded the finished analysis from %s", name, store.path(early))
+                    return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True,
+                                   key=early)
         if detector is None:
             from ..detector import get_detector
 
             detector = get_detector(settings)
-        info = video.info
-        name = video.name
-        store = key = None
-        if cache and isinstance(source, (str, os.PathLike)):
-            key = job_key(content_hash or file_hash(source), detector, settings, film)
-            store = FilmCache(cache_dir or default_cache_dir())
+        producer = _Producer.of(detector)
+        if store is not None:
+            key = cache_key(content, producer.identity(settings, film))
         state = store.load(key) if store else None
-        if state is not None and state.labels != tuple(detector.model.labels):
+        if state is not None and state.labels != producer.labels:
             state = None
         if state is not None and state.done:
             log.info("%s: loaded the finished analysis from %s", name, store.path(key))
-            return _report(name, info, state, detector, settings, film, None, 0.0, from_cache=True, key=key)
+            return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True, key=key)
         if state is None:
             state = PassState(tuple(detector.model.labels), info.width, info.height)
         decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
@@ -183,9 +230,9 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         try:
             decode_pass.run()
         except AnalysisCancelled as exc:
-            exc.partial = _report(name, info, state, detector, settings, film, decode_pass.keyframes,
+            exc.partial = _report(name, info, state, producer, settings, film, decode_pass.keyframes,
                                   time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
                                   cancelled=True)
             raise
-        return _report(name, info, state, detector, settings, film, decode_pass.keyframes, time.monotonic() - started,
+        return _report(name, info, state, producer, settings, film, decode_pass.keyframes, time.monotonic() - started,
                        resumed_from=decode_pass.resumed_from, key=key)

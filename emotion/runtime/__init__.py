@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 
 def build_runner(model, example: np.ndarray | None = None, backend: str = "auto", cache_key: str | None = None,
-                 *, check: bool = True, validated: dict | None = None, calibration=None):
+                 *, check: bool = True, validated: dict | None = None, calibration=None,
+                 expected_faces: int | None = None):
     """A runner for ``model`` on ``backend`` (see the module docstring).
 
     ``cache_key`` names the checkpoint (its hash): the ONNX int8 file is cached
@@ -57,6 +58,8 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
     agreement on real faces (``backend_agreement.json``); a backend that fails it there is rejected.
     ``calibration`` (:class:`~emotion.runtime.onnx_int8.Calibration`, ``int8_calibration.json``) gives
     onnx-int8 activation ranges measured on real faces instead of the example batch's.
+    ``expected_faces`` says the job is small (``auto`` then weighs build time against speed, see
+    :mod:`emotion.runtime.auto`); None: a long job, the fastest backend.
     """
     if backend not in BACKENDS:
         raise BackendUnavailable(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -80,4 +83,5 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
             raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
         log.info("backend %s: %s", runner.name, runner.reason)
         return runner
-    return choose_auto(model, example, cache_key, eager, reference, check, validated, calibration)
+    return choose_auto(model, example, cache_key, eager, reference, check, validated, calibration,
+                       expected_faces=expected_faces)

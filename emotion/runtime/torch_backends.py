@@ -184,8 +184,26 @@ def _logits_class():
     return Logits
 
 
+def _name_the_loss(model) -> None:
+    """Give every transformers sub-model the wrapped model's loss, so tracing does not warn.
+
+    TorchScript probes every attribute of every submodule. A base model inside a classifier
+    (``ResNetModel`` in ``ResNetForImageClassification``) has no loss of its own, and reading its
+    ``loss_function`` makes transformers warn "`loss_type=None` ... Using the default loss:
+    `ForCausalLMLoss`" on every load. Inference never computes a loss; naming the classifier's
+    one on the inner modules removes the cause of the warning.
+    """
+    loss_type = getattr(model, "loss_type", None)
+    if loss_type is None:
+        return
+    for sub in model.modules():
+        if sub is not model and hasattr(sub, "loss_type") and getattr(sub, "loss_type", None) is None:
+            sub.loss_type = loss_type
+
+
 def logits_module(model):
     """``model`` wrapped so that ``module(pixel_values) -> logits`` (for bf16 copies, tracing, ONNX export)."""
+    _name_the_loss(model)
     return _logits_class()(model).eval()
 
 

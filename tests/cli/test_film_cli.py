@@ -62,3 +62,13 @@ def test_bad_file_is_one_line_and_non_zero(tmp_path, tiny_checkpoint, capsys):
 def test_bad_setting_is_reported(clip, tiny_checkpoint, capsys):
     assert main(["film", str(clip), *_args(tiny_checkpoint, "--fps", "0")]) == 1
     assert "fps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["before the command", "after it"])
+def test_quiet_prints_results_only(clip, tiny_checkpoint, capsys, where):
+    args = ["film", str(clip), *_args(tiny_checkpoint, "--fps", "1.5", "--json", "-")]
+    args = ["-q", *args] if where == "before the command" else [*args, "-q"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["settings"]["fps"] == 1.5
+    assert "ETA" not in err and "loaded from the cache" not in err

@@ -84,3 +84,24 @@ def test_python_dash_m_entry_point(files, tiny_checkpoint):
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["path"] == str(blank)
     assert "not an image" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_normal_run_of_the_bundled_model_prints_no_third_party_warnings(yunet_path, photo, tmp_path):
+    """A new user's first command: results on stdout and nothing on stderr (no transformers or backend notes)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EMOTION_CACHE_DIR": str(tmp_path / "cache"),
+           "EMOTION_FACE_MODEL": str(yunet_path)}
+    for _ in range(2):  # the first run races the backends on this machine, the second remembers the choice
+        proc = subprocess.run([sys.executable, "-m", "emotion", "image", str(photo("faceapi_happy.jpg"))],
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert "happy" in proc.stdout
+        assert proc.stderr == ""
+    verbose = subprocess.run([sys.executable, "-m", "emotion", "-v", "image", str(photo("faceapi_happy.jpg"))],
+                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert "auto picked" in verbose.stderr  # the backend decision is there for those who ask
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["-q", "-v", "image", "x.png"])
+    assert exc.value.code == 2 and "contradict" in capsys.readouterr().err

@@ -297,3 +297,26 @@ def test_cache_keeps_only_the_most_recent_states(film, tmp_path):
         os.utime(path, (time.time() - 100 + fps,) * 2)  # distinct, increasing mtimes in the past
     store.save(keys[-1], store.load(keys[-1]))
     assert sorted(p.stem for p in tmp_path.glob("*.npz")) == sorted(keys[1:])
+
+
+@pytest.mark.parametrize("backend", ["eager", "auto"])
+def test_a_finished_analysis_answers_without_loading_the_model(film, tiny_checkpoint, tmp_path, monkeypatch, backend):
+    import emotion.detector as detector_mod
+    from emotion.settings import Settings
+
+    monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path / "cache"))
+    settings = Settings(model=str(tiny_checkpoint), backend=backend, detector="haar")
+    first = analyze_video(film, settings, fps=2, cache=True, cache_dir=tmp_path / "film")
+    assert not first.from_cache
+
+    def no_loading(*a, **kw):
+        raise AssertionError("the model was loaded although the finished analysis is in the cache")
+
+    monkeypatch.setattr(detector_mod, "get_detector", no_loading)
+    again = analyze_video(film, settings, fps=2, cache=True, cache_dir=tmp_path / "film")
+    assert again.from_cache and again.key == first.key
+    assert (again.model, again.detector, again.backend) == (first.model, first.detector, first.backend)
+    assert again.scene_table().equals(first.scene_table()) and again.thumbnails == first.thumbnails
+    # another setting is another key: that one has to load the model
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        analyze_video(film, settings.replace(min_face=30), fps=2, cache=True, cache_dir=tmp_path / "film")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import logging
 import sys
 import types
 
@@ -245,6 +246,7 @@ def test_a_broken_backend_is_rejected_when_asked_for(broken_bf16, model, example
 
 
 def test_a_broken_backend_is_skipped_by_auto(broken_bf16, monkeypatch, model, example, caplog):
+    caplog.set_level(logging.INFO)  # rejections are decisions: logged at INFO, shown with --verbose
     monkeypatch.setattr(rt_auto, "race", lambda runners, x, **kw: {n: (0.0 if n == "bf16" else 1.0) for n in runners})
     runner = rt.build_runner(model, example, "auto")
     assert runner.name != "bf16"
