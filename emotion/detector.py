@@ -20,7 +20,7 @@ import numpy as np
 
 from .faces import FaceDetector, crop_faces, make_face_detector
 from .settings import Settings
-from .types import Emotions, FaceResult, Faces, ImageResult
+from .types import Emotions, Faces, ImageResult
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,7 @@ class EmotionDetector:
         return self.model.name
 
     def _result(self, rgb: np.ndarray, faces: Faces, emotions: Emotions) -> ImageResult:
-        rows = []
-        for i, (label, _p) in enumerate(emotions.top()):
-            rows.append(FaceResult(box=tuple(faces.boxes[i]), score=float(faces.scores[i]), emotion=label,
-                                   probabilities=emotions.row(i)))
-        return ImageResult(faces=tuple(rows), width=rgb.shape[1], height=rgb.shape[0],
+        return ImageResult(faces=faces.with_emotions(emotions), width=rgb.shape[1], height=rgb.shape[0],
                            detector=self.detector_name, model=self.model_name, labels=self.model.labels)
 
     def analyze(self, rgb: np.ndarray) -> ImageResult:

@@ -13,7 +13,7 @@ what it got, so a bad value fails where it is made, not three stages later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,48 +33,118 @@ def _frozen_array(value: Any, dtype, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Faces:
-    """Face boxes found in one frame.
+    """The face table: one row per face, in columns, shared by every stage.
 
-    ``boxes`` is float32 (N, 4) as x1, y1, x2, y2 in the pixels of the frame
-    given to the detector; ``scores`` float32 (N,) in [0, 1]. Arrays are
-    copied and made read-only.
+    A detector fills ``boxes`` (float32 (N, 4), x1, y1, x2, y2 in the pixels of
+    the frame it was given) and ``scores`` (float32 (N,), in [0, 1]); the
+    model adds ``probs`` (float32 (N, L) over ``labels``, canonical names);
+    tracking adds ``track_ids`` (int64 (N,), 0 = not tracked). Columns not yet
+    filled are empty, never None. Arrays are copied and made read-only; every
+    step returns a new table (:meth:`with_emotions`, :meth:`with_tracks`).
+    :class:`FaceResult` is a read-only view of one row, for display and JSON.
 
-    >>> Faces(boxes=[[10, 10, 50, 60]], scores=[0.9]).boxes.shape
-    (1, 4)
+    >>> faces = Faces(boxes=[[10, 10, 50, 60]], scores=[0.9])
+    >>> faces.boxes.shape, faces.scored
+    ((1, 4), False)
+    >>> scored = faces.with_emotions(Emotions(("happy", "sad"), [[0.75, 0.25]]))
+    >>> scored.rows()[0].emotion
+    'happy'
     """
 
     boxes: np.ndarray
     scores: np.ndarray
+    labels: tuple[str, ...] = ()
+    probs: np.ndarray | None = None
+    track_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         boxes = _frozen_array(self.boxes, np.float32, "Faces.boxes")
         scores = _frozen_array(self.scores, np.float32, "Faces.scores")
         if boxes.size == 0:
-            boxes = np.zeros((0, 4), np.float32)
-            boxes.setflags(write=False)
+            boxes = _frozen_array(np.zeros((0, 4), np.float32), np.float32, "Faces.boxes")
         if boxes.ndim != 2 or boxes.shape[1] != 4:
             raise ValueError(f"Faces.boxes: expected shape (N, 4), got {boxes.shape}")
-        if scores.shape != (boxes.shape[0],):
-            raise ValueError(f"Faces.scores: expected shape ({boxes.shape[0]},), got {scores.shape}")
-        if len(boxes) and not np.all(boxes[:, 2:] >= boxes[:, :2]):
+        n = boxes.shape[0]
+        if scores.shape != (n,):
+            raise ValueError(f"Faces.scores: expected shape ({n},), got {scores.shape}")
+        if n and not np.all(boxes[:, 2:] >= boxes[:, :2]):
             raise ValueError("Faces.boxes: expected x2 >= x1 and y2 >= y1 in every row")
-        object.__setattr__(self, "boxes", boxes)
-        object.__setattr__(self, "scores", scores)
+        labels = tuple(self.labels)
+        bad = [lab for lab in labels if lab not in CANONICAL]
+        if bad:
+            raise ValueError(f"Faces.labels: expected canonical names from {CANONICAL}, got {bad}")
+        probs = np.zeros((n, len(labels)), np.float32) if self.probs is None else self.probs
+        probs = _frozen_array(probs, np.float32, "Faces.probs")
+        if probs.size == 0:
+            probs = _frozen_array(np.zeros((n, len(labels)), np.float32), np.float32, "Faces.probs")
+        if probs.shape != (n, len(labels)):
+            raise ValueError(f"Faces.probs: expected shape ({n}, {len(labels)}) for {n} faces over {len(labels)} "
+                             f"labels, got {probs.shape}")
+        tracks = np.zeros(n, np.int64) if self.track_ids is None else self.track_ids
+        tracks = _frozen_array(tracks, np.int64, "Faces.track_ids")
+        if tracks.size == 0:
+            tracks = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.track_ids")
+        if tracks.shape != (n,):
+            raise ValueError(f"Faces.track_ids: expected shape ({n},), got {tracks.shape}")
+        for name, value in (("boxes", boxes), ("scores", scores), ("labels", labels), ("probs", probs),
+                            ("track_ids", tracks)):
+            object.__setattr__(self, name, value)
 
     @classmethod
-    def empty(cls) -> Faces:
-        return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
+    def empty(cls, labels: tuple[str, ...] = ()) -> Faces:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), labels)
+
+    @classmethod
+    def concat(cls, tables: list[Faces], labels: tuple[str, ...] = ()) -> Faces:
+        """The rows of several tables with the same labels, in order."""
+        tables = list(tables)
+        if not tables:
+            return cls.empty(labels)
+        labels = tables[0].labels
+        if any(t.labels != labels for t in tables):
+            raise ValueError("Faces.concat: expected tables over the same labels")
+        return cls(np.concatenate([t.boxes for t in tables]), np.concatenate([t.scores for t in tables]), labels,
+                   np.concatenate([t.probs for t in tables]), np.concatenate([t.track_ids for t in tables]))
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
 
+    @property
+    def scored(self) -> bool:
+        """Whether the emotion model has filled ``probs``."""
+        return bool(self.labels)
+
+    @property
+    def emotions(self) -> Emotions:
+        """The ``probs`` column as :class:`Emotions` (raises if the faces are not scored yet)."""
+        if not self.scored:
+            raise ValueError("Faces.emotions: these faces have not been scored; use with_emotions first")
+        return Emotions(self.labels, self.probs)
+
+    def with_emotions(self, emotions: Emotions) -> Faces:
+        """This table with the model's probabilities, one row per face."""
+        if len(emotions) != len(self):
+            raise ValueError(f"Faces.with_emotions: expected {len(self)} rows of probabilities, got {len(emotions)}")
+        return Faces(self.boxes, self.scores, emotions.labels, emotions.probs, self.track_ids)
+
+    def with_tracks(self, track_ids) -> Faces:
+        """This table with a track id per face."""
+        return Faces(self.boxes, self.scores, self.labels, self.probs, track_ids)
+
     def select(self, mask_or_index) -> Faces:
-        """A new ``Faces`` holding the rows picked by a boolean mask or index array."""
-        return Faces(self.boxes[mask_or_index], self.scores[mask_or_index])
+        """A new table holding the rows picked by a boolean mask or index array."""
+        return Faces(self.boxes[mask_or_index], self.scores[mask_or_index], self.labels,
+                     self.probs[mask_or_index], self.track_ids[mask_or_index])
 
     def scaled(self, factor: float) -> Faces:
         """Boxes multiplied by ``factor`` (to map a downscaled frame back to the original)."""
-        return Faces(self.boxes * np.float32(factor), self.scores)
+        return Faces(self.boxes * np.float32(factor), self.scores, self.labels, self.probs, self.track_ids)
+
+    def rows(self) -> tuple[FaceResult, ...]:
+        """One :class:`FaceResult` per face (scored tables only): integer boxes, top emotion, probabilities."""
+        emotions = self.emotions
+        return tuple(FaceResult(box=tuple(self.boxes[i]), score=float(self.scores[i]), emotion=label,
+                                probabilities=emotions.row(i)) for i, (label, _p) in enumerate(emotions.top()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,7 +226,12 @@ class FaceResult:
 
 @dataclass(frozen=True)
 class ImageResult:
-    """Every face found in one image, with the names of the detector and model used."""
+    """Every face found in one image, with the names of the detector and model used.
+
+    Built from the scored face table (``faces=Faces``, as :class:`~emotion.detector.EmotionDetector`
+    does) or from rows (a tuple of :class:`FaceResult`). ``faces`` holds the rows, the views a page
+    or JSON shows; ``table`` the columns, for code that computes on them.
+    """
 
     faces: tuple[FaceResult, ...]
     width: int
@@ -164,11 +239,20 @@ class ImageResult:
     detector: str
     model: str
     labels: tuple[str, ...]
+    table: Faces | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        faces = tuple(self.faces)
-        if not all(isinstance(f, FaceResult) for f in faces):
-            raise ValueError("ImageResult.faces: expected a tuple of FaceResult")
+        if isinstance(self.faces, Faces):
+            table = self.faces
+            if not table.scored and len(table):
+                raise ValueError("ImageResult.faces: expected a scored face table (Faces.with_emotions)")
+            faces = table.rows() if len(table) else ()
+        else:
+            faces = tuple(self.faces)
+            if not all(isinstance(f, FaceResult) for f in faces):
+                raise ValueError("ImageResult.faces: expected a Faces table or a tuple of FaceResult")
+            table = self.table if self.table is not None else _table_of(faces, tuple(self.labels))
+        object.__setattr__(self, "table", table)
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise ValueError(f"ImageResult: expected a positive size, got {self.width}x{self.height}")
         object.__setattr__(self, "faces", faces)
@@ -183,3 +267,11 @@ class ImageResult:
         """JSON-ready dict: detector, model, size, labels and the faces."""
         return {"detector": self.detector, "model": self.model, "width": self.width, "height": self.height,
                 "labels": list(self.labels), "faces": [f.to_dict() for f in self.faces]}
+
+
+def _table_of(rows: tuple[FaceResult, ...], labels: tuple[str, ...]) -> Faces:
+    """The face table behind rows given one by one (labels missing from a row count as 0)."""
+    if not rows:
+        return Faces.empty(labels)
+    probs = [[r.probabilities.get(lab, 0.0) for lab in labels] for r in rows]
+    return Faces([r.box for r in rows], [r.score for r in rows], labels, probs)

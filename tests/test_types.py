@@ -101,3 +101,33 @@ def test_settings_frozen_hashable_and_from_args():
         parsed = build_parser().parse_args(["image", "x.jpg", *flag])
         assert Settings.from_args(parsed).mirror is want
     assert s.replace(detector="yunet").detector == "yunet"
+
+
+def test_the_face_table_gains_columns_stage_by_stage():
+    found = Faces([[0, 0, 10, 10], [20, 20, 40, 50]], [0.9, 0.6])
+    assert not found.scored and found.probs.shape == (2, 0) and found.track_ids.tolist() == [0, 0]
+    with pytest.raises(ValueError, match="not been scored"):
+        found.emotions
+    scored = found.with_emotions(Emotions(("happy", "sad"), [[0.8, 0.2], [0.3, 0.7]]))
+    tracked = scored.with_tracks([4, 5])
+    assert found.probs.shape == (2, 0), "every step returns a new table"
+    assert tracked.labels == ("happy", "sad") and tracked.track_ids.tolist() == [4, 5]
+    assert [r.emotion for r in tracked.rows()] == ["happy", "sad"] and tracked.rows()[1].box == (20, 20, 40, 50)
+    picked = tracked.select(np.array([False, True]))
+    assert picked.track_ids.tolist() == [5] and picked.probs.tolist() == [[pytest.approx(0.3), pytest.approx(0.7)]]
+    both = Faces.concat([tracked, picked])
+    assert len(both) == 3 and both.track_ids.tolist() == [4, 5, 5]
+    with pytest.raises(ValueError, match="expected 2 rows"):
+        found.with_emotions(Emotions(("happy",), [[1.0]]))
+    with pytest.raises(ValueError, match=r"Faces.probs: expected shape \(2, 2\)"):
+        Faces(found.boxes, found.scores, ("happy", "sad"), [[1.0, 0.0]])
+
+
+def test_an_image_result_keeps_the_table_it_was_built_from():
+    table = Faces([[1, 2, 30, 40]], [0.8], ("happy", "sad"), [[0.25, 0.75]])
+    res = ImageResult(table, 64, 48, "yunet", "m", ("happy", "sad"))
+    assert res.table is table and res.faces[0].emotion == "sad" and res.faces[0].box == (1, 2, 30, 40)
+    rows = ImageResult(res.faces, 64, 48, "yunet", "m", ("happy", "sad"))
+    np.testing.assert_allclose(rows.table.probs, table.probs)
+    with pytest.raises(ValueError, match="scored face table"):
+        ImageResult(Faces([[0, 0, 1, 1]], [1.0]), 4, 4, "haar", "m", ())

@@ -141,8 +141,8 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
         end_frame = (state.sample_frame[-1] + 1) if state.sample_frame else 1
     scenes = scenes_from_cuts(state.cuts, end_time, max(end_frame, 1), min_len=film.min_scene_len)
     arrays = state.arrays()
-    obs = Observations(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
-                       arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"])
+    obs = Observations.from_columns(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
+                                    arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"])
     if keyframes is None:
         from .keyframes import KeyFrames
 

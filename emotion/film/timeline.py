@@ -37,6 +37,7 @@ import numpy as np
 from ..labels import CANONICAL, VALENCE
 from .shots import Scene, scene_numbers
 from ..tracking import assign_tracks, smooth_tracks
+from ..types import Faces
 
 
 def timecode(seconds: float | None) -> str:
@@ -66,10 +67,10 @@ class Observations:
     """What one film pass saw: sampled frames and the faces scored in them.
 
     ``sample_time``/``sample_frame``: time (s) and frame index of each sampled
-    frame, in order. Per face: ``face_sample`` (index into the samples),
-    ``boxes`` (x1, y1, x2, y2 in display pixels), ``scores`` (detector),
-    ``probs`` (N, len(labels)) emotion probabilities. ``width``/``height`` are
-    the display frame size.
+    frame, in order. ``faces``: the scored face table of the whole film
+    (:class:`~emotion.types.Faces`: boxes in display pixels, detector scores,
+    probabilities over ``labels``), with ``face_sample`` saying which sampled
+    frame each face row came from. ``width``/``height`` are the display frame size.
     """
 
     labels: tuple[str, ...]
@@ -78,9 +79,7 @@ class Observations:
     sample_time: np.ndarray
     sample_frame: np.ndarray
     face_sample: np.ndarray
-    boxes: np.ndarray
-    scores: np.ndarray
-    probs: np.ndarray
+    faces: Faces
 
     def __post_init__(self) -> None:
         labels = tuple(self.labels)
@@ -95,23 +94,44 @@ class Observations:
         if len(st) > 1 and np.any(np.diff(st) < 0):
             raise ValueError("Observations.sample_time: expected times in increasing order")
         fs = _array(self.face_sample, np.int64, (), "Observations.face_sample")
-        boxes = _array(self.boxes, np.float32, (4,), "Observations.boxes")
-        scores = _array(self.scores, np.float32, (), "Observations.scores")
-        probs = _array(self.probs, np.float32, (len(labels),), "Observations.probs")
-        if not (len(fs) == len(boxes) == len(scores) == len(probs)):
-            raise ValueError(f"Observations: face columns differ in length: sample {len(fs)}, boxes {len(boxes)}, "
-                             f"scores {len(scores)}, probs {len(probs)}")
+        faces = self.faces
+        if not isinstance(faces, Faces):
+            raise ValueError(f"Observations.faces: expected a Faces table, got {type(faces).__name__}")
+        if len(faces) == 0 and not faces.labels:
+            faces = Faces.empty(labels)
+        if faces.labels != labels:
+            raise ValueError(f"Observations.faces: expected probabilities over {labels}, got {faces.labels}")
+        if len(fs) != len(faces):
+            raise ValueError(f"Observations: {len(fs)} face_sample rows but {len(faces)} faces")
         if len(fs) and (fs.min() < 0 or fs.max() >= len(st) or np.any(np.diff(fs) < 0)):
             raise ValueError("Observations.face_sample: expected sorted indices into the samples")
-        for name, value in (("sample_time", st), ("sample_frame", sf), ("face_sample", fs), ("boxes", boxes),
-                            ("scores", scores), ("probs", probs)):
+        for name, value in (("sample_time", st), ("sample_frame", sf), ("face_sample", fs), ("faces", faces)):
             object.__setattr__(self, name, value)
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise ValueError(f"Observations: expected a positive frame size, got {self.width}x{self.height}")
 
     @classmethod
+    def from_columns(cls, labels: Sequence[str], width: int, height: int, sample_time, sample_frame, face_sample,
+                     boxes, scores, probs) -> Observations:
+        """Observations from plain columns (a checkpoint's arrays): the face columns become one table."""
+        labels = tuple(labels)
+        return cls(labels, width, height, sample_time, sample_frame, face_sample, Faces(boxes, scores, labels, probs))
+
+    @classmethod
     def empty(cls, labels: Sequence[str], width: int, height: int) -> Observations:
-        return cls(tuple(labels), width, height, [], [], [], [], [], [])
+        return cls(tuple(labels), width, height, [], [], [], Faces.empty(tuple(labels)))
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return self.faces.boxes
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.faces.scores
+
+    @property
+    def probs(self) -> np.ndarray:
+        return self.faces.probs
 
     @property
     def faces_per_sample(self) -> np.ndarray:
@@ -194,6 +214,11 @@ class Timeline:
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.scenes):
             raise ValueError(f"Timeline: {len(self.scenes)} scenes but {len(self.rows)} rows")
+
+    @property
+    def faces(self) -> Faces:
+        """Every face of the film as one table, with its track id."""
+        return self.observations.faces.with_tracks(self.face_track)
 
     # ---------------------------------------------------------------- tables
 

@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -272,7 +272,8 @@ class LiveSession:
             start = self._clock()
             result = detector.analyze(job.rgb)
             done = self._clock()
-            tracks = self._tracker.update([f.box for f in result.faces], job.wall)
+            tracks = self._tracker.update(result.table.boxes, job.wall)
+            result = replace(result, faces=result.table.with_tracks(tracks))  # the table carries its tracks
             report = FrameReport(index=job.index, time=job.wall, result=result, tracks=tracks,
                                  latency_ms=max(0.0, (done - job.arrived) * 1000.0),
                                  inference_ms=max(0.0, (done - start) * 1000.0), dropped=self._slot.dropped)

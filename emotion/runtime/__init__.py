@@ -46,6 +46,18 @@ __all__ = ["AUTO_ORDER", "AUTO_TIME_BUDGET_S", "Agreement", "BACKENDS", "BUILDER
 log = logging.getLogger(__name__)
 
 
+class _Reference:
+    """fp32 logits of the example batch, computed on first use (a remembered ``eager`` choice needs none)."""
+
+    def __init__(self, eager, example: np.ndarray):
+        self._eager, self._example, self._logits = eager, example, None
+
+    def __call__(self) -> np.ndarray:
+        if self._logits is None:
+            self._logits = self._eager(self._example)
+        return self._logits
+
+
 def build_runner(model, example: np.ndarray | None = None, backend: str = "auto", cache_key: str | None = None,
                  *, check: bool = True, validated: dict | None = None, calibration=None,
                  expected_faces: int | None = None):
@@ -73,12 +85,12 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
     if example.ndim != 4 or len(example) == 0:
         raise BackendUnavailable(f"example batch must be float32 (N, C, H, W) with N >= 1, got shape {example.shape}")
     eager = BUILDERS["eager"](model, example, cache_key)
-    reference = eager(example)  # also the warm-up
     if backend == "eager":
         return eager
+    reference = _Reference(eager, example)  # fp32 logits, computed once, and only if a backend is checked
     if backend != "auto":
         try:
-            runner = checked(backend, model, example, cache_key, reference, check, validated, calibration)
+            runner = checked(backend, model, example, cache_key, reference(), check, validated, calibration)
         except BackendUnavailable as exc:
             raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
         log.info("backend %s: %s", runner.name, runner.reason)

@@ -150,14 +150,15 @@ def choose_auto(model, example, cache_key, eager, reference, check, validated=No
                 expected_faces: int | None = None):
     """The fastest backend that passes the guard: remembered for this machine, else raced now.
 
-    ``expected_faces`` (a small job) trades a backend's build time against its speed; see the module docstring.
+    ``reference()`` gives fp32's logits of ``example`` (computed on first use). ``expected_faces``
+    (a small job) trades a backend's build time against its speed; see the module docstring.
     """
     path = _decision_path(cache_key, example.shape) if cache_key is not None else None
     decision = _load_decision(path) if path is not None else None
     if decision is not None:
         name = _cheapest(decision, expected_faces, len(example))
         try:
-            runner = eager if name == "eager" else checked(name, model, example, cache_key, reference, check,
+            runner = eager if name == "eager" else checked(name, model, example, cache_key, reference(), check,
                                                            validated, calibration)
         except BackendUnavailable as exc:
             log.info("auto: the remembered choice %s no longer builds (%s); racing again", name, exc)
@@ -174,7 +175,7 @@ def choose_auto(model, example, cache_key, eager, reference, check, validated=No
                                   for t in decision["trials"])
             log.info("auto picked %s: %s", name, runner.reason)
             return runner
-    best = race_backends(model, example, cache_key, eager, reference, check, validated, calibration)
+    best = race_backends(model, example, cache_key, eager, reference(), check, validated, calibration)
     if path is not None:
         _save_decision(path, best.name, list(best.trials), best.reason)
         if expected_faces is not None:

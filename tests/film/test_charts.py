@@ -18,8 +18,8 @@ def _timeline(n_samples=8, faces=True):
     face_sample = np.arange(n_samples) if faces else []
     probs = np.tile([[0.6, 0.3, 0.1]], (n_samples, 1)) if faces else []
     boxes = np.tile([[10, 10, 40, 40]], (n_samples, 1)) if faces else []
-    obs = Observations(LABELS, 100, 100, times, np.arange(n_samples) * 6, face_sample, boxes,
-                       np.ones(n_samples) if faces else [], probs)
+    obs = Observations.from_columns(LABELS, 100, 100, times, np.arange(n_samples) * 6, face_sample, boxes,
+                                    np.ones(n_samples) if faces else [], probs)
     end = n_samples * 0.25
     return build_timeline(obs, scenes_from_cuts([Cut(end / 2, n_samples * 3)], end, n_samples * 6))
 

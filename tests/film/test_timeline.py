@@ -27,7 +27,7 @@ def _obs():
     Sample 0 has a small sure face (happy) and a big doubtful one (neutral);
     samples 1 and 3 continue the small face; sample 4 (scene 2) has a sad face.
     """
-    return Observations(
+    return Observations.from_columns(
         LABELS, 100, 100,
         sample_time=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25], sample_frame=[0, 6, 12, 18, 25, 31],
         face_sample=[0, 0, 1, 3, 4],
@@ -75,7 +75,7 @@ def test_peak_is_the_strongest_smoothed_non_neutral_moment():
 
 
 def test_scene_without_faces_has_zero_coverage_and_empty_emotions():
-    obs = Observations(LABELS, 64, 48, [0.0, 0.5, 1.0], [0, 12, 25], [], [], [], [])
+    obs = Observations.from_columns(LABELS, 64, 48, [0.0, 0.5, 1.0], [0, 12, 25], [], [], [], [])
     tl = build_timeline(obs, scenes_from_cuts([], 1.2, 30))
     (row,) = tl.rows
     assert (row.sampled_frames, row.face_share, row.mean_faces) == (3, 0.0, 0.0)
@@ -132,4 +132,14 @@ def test_observations_are_validated(change, message):
                                             "face_sample", "boxes", "scores", "probs")}
     fields.update(change)
     with pytest.raises(ValueError, match=message):
-        Observations(**fields)
+        Observations.from_columns(**fields)
+
+
+def test_the_timeline_hands_out_the_films_face_table_with_track_ids():
+    tl = _timeline()
+    faces = tl.faces
+    assert len(faces) == 5 and faces.labels == LABELS
+    # the small face continues across samples 0, 1 and 3 (one track); the big doubtful one and scene 2's face differ
+    ids = faces.track_ids.tolist()
+    assert ids[0] == ids[2] == ids[3] and len({ids[0], ids[1], ids[4]}) == 3 and min(ids) >= 1
+    np.testing.assert_array_equal(faces.boxes, tl.observations.boxes)
