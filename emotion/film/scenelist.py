@@ -75,7 +75,7 @@ def parse_scene_list(text: str, fps: float | None = None,
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
-        if first and len(cells) >= 3 and not (_is_time(cells[1]) and _is_time(cells[2])):
+        if first and len(cells) >= 3 and not _is_time(cells[1]) and not _is_time(cells[2]):
             first = False
             continue  # a header such as name,start,end
         first = False
