@@ -53,6 +53,7 @@ Segments(kind='every', every=10.0)
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ def fixed_windows(every: float, end_time: float, fps: float) -> tuple[Scene, ...
         edges.pop(-2)
     edges = [round(float(e), 6) for e in edges]
     return tuple(Scene(i + 1, a, b, round(a * rate), max(round(a * rate), round(b * rate)))
-                 for i, (a, b) in enumerate(zip(edges, edges[1:])))
+                 for i, (a, b) in enumerate(itertools.pairwise(edges)))
 
 
 def listed_scenes(spans: Sequence[tuple[str, float, float]], end_time: float,

@@ -25,7 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from .scenelist import read_scene_list
-from .scenes import SceneGrouping, fixed_windows, group_shots, jpeg_signature, listed_scenes, parse_segments
+from .scenes import (
+    SceneGrouping,
+    fixed_windows,
+    group_shots,
+    jpeg_signature,
+    listed_scenes,
+    parse_segments,
+)
 
 log = logging.getLogger(__name__)
 

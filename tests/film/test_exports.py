@@ -18,7 +18,13 @@ from emotion.errors import SettingsError
 from emotion.film import analyze_video
 from emotion.film.markers import edl, markers_csv, report_markers
 from emotion.film.report_html import html_report
-from emotion.film.smpte import film_rate, is_drop_frame, parse_smpte, smpte, smpte_from_frame
+from emotion.film.smpte import (
+    film_rate,
+    is_drop_frame,
+    parse_smpte,
+    smpte,
+    smpte_from_frame,
+)
 from emotion.film.summary import summarize
 
 NTSC24, NTSC30 = 24000 / 1001, 30000 / 1001
@@ -107,7 +113,7 @@ def test_markers_at_scenes_and_peaks(report):
         assert row["In"] == smpte(float(row["Seconds"]), 25)
     text = edl(report, start="01:00:00:00")
     assert text.startswith("TITLE: Dailies Day 3\nFCM: NON-DROP FRAME\n")
-    events = re.findall(r"^(\d{3})  001      V     C        (\S+) (\S+) (\S+) (\S+)$", text, re.M)
+    events = re.findall(r"^(\d{3})  001      V     C        (\S+) (\S+) (\S+) (\S+)$", text, re.MULTILINE)
     assert len(events) == len(markers) and events[0][1:] == ("01:00:00:00", "01:00:00:01") * 2
     assert text.count(" |C:ResolveColor") == len(markers) and "* LOC: 01:00:00:00 blue" in text
 
@@ -116,7 +122,7 @@ def test_html_report_is_self_contained(report):
     page = html_report(report)
     assert "Dailies Day 3" in page and "Mostly" in page and page.count("<tr>") == len(report.rows) + 1
     assert page.count("data:image/jpeg;base64,") >= len(report.rows)
-    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)      # plotly.js's own strings aside
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.DOTALL)      # plotly.js's own strings aside
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", markup), "no network resources"
     assert "<script src" not in page and "<link" not in page
     assert "plotly" in page.lower() and page.count("Plotly.newPlot") == 4

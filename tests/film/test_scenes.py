@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from emotion.errors import SettingsError
 from emotion.film.scenelist import parse_scene_list, parse_time, read_scene_list
-from emotion.film.scenes import (SceneGrouping, fixed_windows, group_shots, listed_scenes, parse_segments, signature,
-                                 similarity)
+from emotion.film.scenes import (
+    SceneGrouping,
+    fixed_windows,
+    group_shots,
+    listed_scenes,
+    parse_segments,
+    signature,
+    similarity,
+)
 from emotion.film.shots import Scene
 
 #: Four "looks" as colour signatures (one-hot: a look matches only itself).
@@ -45,7 +54,7 @@ def test_cut_patterns_group_into_scenes(pattern, expected):
     scenes = group_shots(shots, [looks[c] for c in pattern], NO_MIN)
     assert _spans(scenes, shots) == expected
     assert scenes[0].start == 0.0 and scenes[-1].end == shots[-1].end
-    assert all(a.end == b.start for a, b in zip(scenes, scenes[1:]))       # contiguous, nothing lost
+    assert all(a.end == b.start for a, b in itertools.pairwise(scenes))       # contiguous, nothing lost
 
 
 def test_a_match_outside_the_window_does_not_link():
