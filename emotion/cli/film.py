@@ -1,8 +1,10 @@
 """``python -m emotion film VIDEO``: the per-scene emotion timeline of a film or trailer.
 
 Prints one line per scene (timecodes, faces, dominant emotion) and writes the
-per-scene CSV, the per-frame CSV and the JSON summary where asked (``-`` is
-stdout). A progress bar goes to stderr. Results and checkpoints are cached:
+per-scene CSV, the per-shot CSV, the per-frame CSV, the JSON summary, the
+HTML report and editor markers (EDL, marker CSV) where asked (``-`` is
+stdout). Scenes are grouped shots by default (``--segments``), or the crew's
+own list (``--scene-list``); changing them reuses the cached analysis. A progress bar goes to stderr. Results and checkpoints are cached:
 the same command again answers at once, and one interrupted with Ctrl-C
 resumes where it stopped. A file that breaks part-way is analysed as far as it
 can be read; the warning says where it stopped.
@@ -22,7 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", metavar="VIDEO", help="a video file (mp4, mov, mkv, avi, webm, ...)")
     parser.add_argument("--fps", type=float, default=4.0, metavar="N",
                         help="frames sampled per second for faces (default 4)")
+    parser.add_argument("--segments", default="scenes", metavar="KIND",
+                        help="what a row of the scene table is: 'scenes' (shots grouped by look and time, "
+                             "default), 'shots', or 'every:N' (windows of N seconds)")
+    parser.add_argument("--scene-list", metavar="FILE",
+                        help="your own scenes: CSV rows of name,start,end (seconds, HH:MM:SS[.mmm] or HH:MM:SS:FF)")
     parser.add_argument("--scenes-csv", metavar="F", help="write the per-scene table as CSV ('-' for stdout)")
+    parser.add_argument("--shots-csv", metavar="F", help="write the per-shot table as CSV ('-' for stdout)")
+    parser.add_argument("--report", metavar="F.html", help="write a self-contained HTML report (works offline)")
+    parser.add_argument("--edl", metavar="F", help="write scene and peak markers as a CMX3600 EDL")
+    parser.add_argument("--markers", metavar="F", help="write scene and peak markers as CSV (SMPTE timecodes)")
     parser.add_argument("--frames-csv", metavar="F", help="write every sampled frame and face as CSV")
     parser.add_argument("--json", metavar="F", help="write the JSON summary ('-' for stdout)")
     add_model_options(parser)
@@ -57,7 +68,7 @@ class ProgressBar:
     def __call__(self, p) -> None:
         frac = p.fraction if p.fraction is not None else 0.0
         text = (f"{frac:6.1%} {self._clock(p.position)}/{self._clock(p.duration)} of video · "
-                f"{p.scenes} scenes · {p.faces} faces · elapsed {self._clock(p.elapsed)} · ETA {self._clock(p.eta)}")
+                f"{p.scenes} shots · {p.faces} faces · elapsed {self._clock(p.elapsed)} · ETA {self._clock(p.eta)}")
         if self.tty:
             filled = round(frac * self.width)
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {text}\x1b[K")
@@ -76,32 +87,63 @@ def _write(target: str, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        Path(target).write_text(text, encoding="utf-8")
+        try:
+            Path(target).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from ..errors import EmotionError
+
+            raise EmotionError(f"could not write {target}: {exc.strerror or exc}; check the folder exists and "
+                               "is writable") from None
 
 
 def _scene_lines(report) -> list[str]:
     from ..film.timeline import timecode
 
-    lines = [(f"{report.source}: {len(report.scenes)} scene(s), {report.info.width}x{report.info.height}, "
+    lines = [(f"{report.source}: {len(report.scenes)} scene(s) ({report.segmentation}) from {len(report.shots)} "
+              f"shot(s), {report.info.width}x{report.info.height}, "
              f"{report.info.duration:.1f} s [{report.detector}, {report.model}, {report.backend}]")]
     for r in report.rows:
         emotion = f"{r.dominant_emotion} {r.dominant_share:.0%}" if r.dominant_emotion else "no face"
+        name = f"  {r.name}" if r.name else ""
         lines.append(f"  {r.scene:>4}  {timecode(r.start_s)} - {timecode(r.end_s)}  faces in {r.face_share:4.0%}"
-                     f" of frames  {emotion}")
+                     f" of frames  {emotion}{name}")
     return lines
+
+
+def _write_exports(args: argparse.Namespace, report) -> None:
+    """The HTML report and the editor markers, where asked."""
+    if args.report:
+        from ..film.report_html import html_report
+
+        _write(args.report, html_report(report))
+    if args.edl or args.markers:
+        from ..film.markers import edl, markers_csv
+
+        if args.edl:
+            _write(args.edl, edl(report))
+        if args.markers:
+            _write(args.markers, markers_csv(report))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..film import analyze_video
     from ..settings import FilmSettings, Settings
 
+    from ..film.scenelist import read_scene_list
+    from ..film.scenes import parse_segments
+    from ..film.video import probe
+
     settings = Settings.from_args(args)
+    segments = parse_segments(args.segments)
+    # A scene list is checked before the analysis, so a typo costs seconds, not the whole run.
+    scene_list = read_scene_list(args.scene_list, probe(args.video).fps) if args.scene_list else None
     film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold)
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     try:
         # the model loads inside, and only when the cache cannot answer without it
-        report = analyze_video(args.video, settings, film, progress=bar, cache=not args.no_cache)
+        report = analyze_video(args.video, settings, film, progress=bar, cache=not args.no_cache,
+                               segments=segments, scene_list=scene_list)
     except KeyboardInterrupt:
         if not args.no_cache:
             print("\ninterrupted; the part done is saved: run the same command again to resume", file=sys.stderr)
@@ -112,11 +154,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if args.scenes_csv:
         _write(args.scenes_csv, report.scenes_csv())
+    if args.shots_csv:
+        _write(args.shots_csv, report.shots_csv())
     if args.frames_csv:
         _write(args.frames_csv, report.frames_csv())
     if args.json:
         _write(args.json, report.to_json() + "\n")
-    stdout_used = "-" in (args.scenes_csv, args.frames_csv, args.json)
+    _write_exports(args, report)
+    stdout_used = "-" in (args.scenes_csv, args.shots_csv, args.frames_csv, args.json, args.report, args.edl,
+                          args.markers)
     if not args.quiet and not stdout_used:
         print("\n".join(_scene_lines(report)))
         elapsed = time.monotonic() - started

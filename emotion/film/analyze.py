@@ -31,6 +31,7 @@ from .cache import FilmCache, PassState, cache_key, file_hash
 from .sampling import FilmPass, Progress
 from .shots import scenes_from_cuts
 from .report import VideoReport
+from .segments import segment_report
 from .timeline import Observations, build_timeline, timecode
 from ..paths import cache_dir
 from ..settings import FilmSettings, Settings
@@ -132,7 +133,7 @@ def _warnings(state: PassState, producer: _Producer, cancelled: bool) -> list[st
 
 def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer, settings: Settings, film: FilmSettings,
             keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
-            cancelled=False) -> VideoReport:
+            cancelled=False, segments="scenes", scene_list=None) -> VideoReport:
     step = 1.0 / info.fps if info.fps > 0 else 0.0
     if state.done:
         end_time, end_frame = state.last_time + step, state.frames
@@ -154,17 +155,18 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
     thumbs = tuple(best[s.number].jpeg if s.number in best else b"" for s in scenes)
     complete = state.done and state.complete
     stopped = state.stopped_at if state.done else max(state.last_sample, 0.0)
-    return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=producer.model,
-                       detector=producer.face_detector, backend=producer.backend,
-                       settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
-                       warnings=tuple(_warnings(state, producer, cancelled)), elapsed=elapsed,
-                       from_cache=from_cache, resumed_from=resumed_from, key=key)
+    shots = VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=producer.model,
+                        detector=producer.face_detector, backend=producer.backend,
+                        settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
+                        warnings=tuple(_warnings(state, producer, cancelled)), elapsed=elapsed,
+                        from_cache=from_cache, resumed_from=resumed_from, key=key)
+    return segment_report(shots, segments, scene_list)
 
 
 def analyze_video(source, settings: Settings | None = None, film: FilmSettings | None = None, *,
                   fps: float | None = None, progress: Callable[[Progress], None] | None = None, cancel=None,
                   detector=None, cache: bool = True, cache_dir: str | os.PathLike | None = None,
-                  content_hash: str | None = None) -> VideoReport:
+                  content_hash: str | None = None, segments="scenes", scene_list=None) -> VideoReport:
     """Per-scene emotions of the faces in a video file.
 
     ``settings`` picks model and face detector (default :class:`Settings`);
@@ -177,6 +179,9 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
     for ``settings``). With ``cache`` (paths only), checkpoints and results
     go to ``cache_dir`` (default :func:`default_cache_dir`); ``content_hash``
     skips re-hashing a file whose sha256 the caller already knows.
+    ``segments`` (``scenes``, ``shots`` or ``every:N``) or ``scene_list`` (a
+    CSV path or ``(name, start, end)`` tuples) make the report's scenes; see
+    :mod:`emotion.film.segments` (:meth:`VideoReport.resegment` changes them later).
 
     Raises :class:`~emotion.errors.UnreadableMedia` for a file with no
     readable video; a file that breaks part-way gives a report with
@@ -209,7 +214,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
                 if state is not None and state.done and state.labels == producer.labels:
                     log.info("%s: loaded the finished analysis from %s", name, store.path(early))
                     return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True,
-                                   key=early)
+                                   key=early, segments=segments, scene_list=scene_list)
         if detector is None:
             from ..detector import get_detector
 
@@ -222,7 +227,8 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
             state = None
         if state is not None and state.done:
             log.info("%s: loaded the finished analysis from %s", name, store.path(key))
-            return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True, key=key)
+            return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True, key=key,
+                           segments=segments, scene_list=scene_list)
         if state is None:
             state = PassState(tuple(detector.model.labels), info.width, info.height)
         decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
@@ -232,7 +238,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         except AnalysisCancelled as exc:
             exc.partial = _report(name, info, state, producer, settings, film, decode_pass.keyframes,
                                   time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
-                                  cancelled=True)
+                                  cancelled=True, segments=segments, scene_list=scene_list)
             raise
         return _report(name, info, state, producer, settings, film, decode_pass.keyframes, time.monotonic() - started,
-                       resumed_from=decode_pass.resumed_from, key=key)
+                       resumed_from=decode_pass.resumed_from, key=key, segments=segments, scene_list=scene_list)

@@ -2,10 +2,17 @@
 
 * :func:`timeline_figure`: each emotion's probability over time (faces of a
   sampled frame averaged by size and score, smoothed per track), scenes as
-  alternating bands behind; hovering shows scene, timecode and values.
+  alternating bands behind, moments without a face hatched grey; hovering
+  shows the timecode and every emotion's value in %.
 * :func:`scene_bars`: one stacked bar per scene, as wide as the scene lasts,
   so the x axis is still time; scenes without faces show a grey bar.
-* :func:`scene_heatmap`: emotions by scene number.
+* :func:`scene_heatmap`: emotions by scene, each cell as wide as its scene on
+  the same time axis; scenes without faces hatched grey.
+* :func:`arc_figure`: valence (positive minus negative emotions) over time.
+
+Every chart's x axis is the film's time in seconds, from 0 to its end, so
+they line up one under another; "no face" is grey and hatched, never a colour
+an emotion uses, and is not neutral (neutral is an emotion a face shows).
 
 Colours are the per-emotion colours of the boxes drawn on images
 (:data:`emotion.annotate.EMOTION_COLORS`).
@@ -25,6 +32,28 @@ from .timeline import Timeline, timecode
 WEBGL_POINTS = 5000
 _BAND_COLOURS = ("rgba(120,120,120,0.10)", "rgba(120,120,120,0.02)")
 _NO_FACE = "#d0d0d0"
+_NO_FACE_PATTERN = {"shape": "/", "fgcolor": "#a0a0a0", "bgcolor": "#ececec", "solidity": 0.3}
+
+
+def _time_axis(end: float) -> dict:
+    return {"title": "time (s)", "range": [0, end], "hoverformat": ".2f"}
+
+
+def _no_face_bands(timeline: Timeline, series):
+    """Hatched grey bands over the sampled moments without any face (one bar trace)."""
+    import plotly.graph_objects as go
+
+    times = series["time_s"].to_numpy()
+    if len(times) < 1:
+        return None
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    empty = series["faces"].to_numpy() == 0
+    if not empty.any():
+        return None
+    return go.Bar(x=times[empty] + step / 2, y=[1.0] * int(empty.sum()), width=step, name="no face",
+                  marker={"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
+                  customdata=[timecode(t) for t in times[empty]],
+                  hovertemplate="no face %{customdata}<extra></extra>", opacity=0.8)
 
 
 def _scene_bands(timeline: Timeline):
@@ -61,11 +90,15 @@ def timeline_figure(timeline: Timeline, height: int = 380):
             hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
                            "<br>faces: %{customdata[2]}<extra></extra>"),
         ))
+    bands = _no_face_bands(timeline, series)
+    if bands is not None:
+        fig.add_trace(bands)
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
-    fig.update_layout(height=height, barmode="overlay", bargap=0, hovermode="closest",
+    # "x unified": one hover box per moment listing every emotion's value.
+    fig.update_layout(height=height, barmode="overlay", bargap=0, hovermode="x unified",
                       margin={"l": 50, "r": 10, "t": 30, "b": 40},
                       legend={"orientation": "h", "y": 1.08, "x": 0},
-                      xaxis={"title": "time (s)", "range": [0, end]},
+                      xaxis=_time_axis(end),
                       yaxis={"title": "probability", "range": [0, 1], "tickformat": ".0%"})
     return fig
 
@@ -90,29 +123,69 @@ def scene_bars(timeline: Timeline, height: int = 320):
     no_face = [1.0 if not r.dominant_emotion else 0.0 for r in rows]
     if any(no_face):
         fig.add_trace(go.Bar(x=x, y=no_face, width=width, name="no face", customdata=custom,
-                             marker={"color": _NO_FACE, "line": {"width": 0}},
+                             marker={"color": _NO_FACE, "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
                              hovertemplate="scene %{customdata[0]}: %{customdata[1]} – %{customdata[2]}"
                                            "<br>no face<extra></extra>"))
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
     fig.update_layout(barmode="stack", bargap=0, height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
                       legend={"orientation": "h", "y": 1.1, "x": 0},
-                      xaxis={"title": "time (s)", "range": [0, end]},
+                      xaxis=_time_axis(end),
                       yaxis={"title": "mean probability", "range": [0, 1], "tickformat": ".0%"})
     return fig
 
 
 def scene_heatmap(timeline: Timeline, height: int = 300):
-    """Mean probability of each emotion (rows) in each scene (columns); blank without faces."""
+    """Mean probability of each emotion (rows) in each scene (columns, as wide as the scene, x in seconds).
+
+    Scenes without faces are blank cells over a hatched grey "no face" band.
+    """
     import plotly.graph_objects as go
 
     rows = timeline.rows
+    edges = [r.start_s for r in rows] + ([rows[-1].end_s] if rows else [])
     z = np.array([[r.probabilities[label] for r in rows] for label in timeline.labels], dtype=float)
-    text = [[f"scene {r.scene} · {timecode(r.start_s)}" for r in rows] for _ in timeline.labels]
+    text = [[f"scene {r.scene}{' ' + r.name if r.name else ''} · {timecode(r.start_s)}" for r in rows]
+            for _ in timeline.labels]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[r.scene for r in rows], y=list(timeline.labels), text=text, colorscale="Viridis",
+        z=z, x=edges, y=list(timeline.labels), text=text, colorscale="Viridis",
         zmin=0, zmax=1, hoverongaps=False, colorbar={"title": "p", "tickformat": ".0%"},
         hovertemplate="%{text}<br>%{y}: %{z:.0%}<extra></extra>",
     ))
-    fig.update_layout(height=height, margin={"l": 70, "r": 10, "t": 30, "b": 40},
-                      xaxis={"title": "scene", "type": "category" if len(rows) <= 60 else "linear"})
+    empty = [r for r in rows if not r.dominant_emotion]
+    if empty:
+        fig.add_trace(go.Bar(x=[(r.start_s + r.end_s) / 2 for r in empty], y=[len(timeline.labels)] * len(empty),
+                             base=-0.5, width=[max(r.duration_s, 1e-3) for r in empty], name="no face",
+                             marker={"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
+                             customdata=[[r.scene, timecode(r.start_s)] for r in empty], showlegend=False,
+                             hovertemplate="scene %{customdata[0]} · %{customdata[1]}<br>no face<extra></extra>"))
+    end = rows[-1].end_s if rows else 1.0
+    fig.update_layout(height=height, margin={"l": 70, "r": 10, "t": 30, "b": 40}, bargap=0,
+                      xaxis=_time_axis(end))
+    return fig
+
+
+def arc_figure(timeline: Timeline, height: int = 240):
+    """Valence over time: per sampled frame with faces (dots), and per scene (steps); 0 is balanced."""
+    import plotly.graph_objects as go
+
+    from ..labels import VALENCE
+
+    series = timeline.series()
+    valence = sum(series[lab] * VALENCE.get(lab, 0) for lab in timeline.labels)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=series["time_s"], y=valence, mode="markers", name="moment",
+                             marker={"size": 4, "color": "rgba(90,90,90,0.45)"},
+                             customdata=[timecode(t) for t in series["time_s"]],
+                             hovertemplate="%{customdata}<br>valence %{y:+.2f}<extra></extra>"))
+    xs, ys, names = [], [], []
+    for r in timeline.rows:
+        xs += [r.start_s, r.end_s, None]
+        ys += [r.valence, r.valence, None] if np.isfinite(r.valence) else [None, None, None]
+        names += [f"scene {r.scene} {r.name}".strip()] * 3
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="scene", line={"color": "#3b6ea8", "width": 3},
+                             customdata=names, hovertemplate="%{customdata}<br>valence %{y:+.2f}<extra></extra>"))
+    end = timeline.scenes[-1].end if timeline.scenes else 1.0
+    fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"})
+    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 20, "b": 40}, showlegend=False,
+                      xaxis=_time_axis(end), yaxis={"title": "valence", "range": [-1, 1]})
     return fig

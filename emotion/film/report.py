@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..settings import FilmSettings, Settings
+import numpy as np
+
+from .shots import scene_numbers
 from .timeline import Timeline, timecode
 from .video import VideoInfo
 
@@ -20,6 +23,12 @@ class VideoReport:
     ``thumbnails[i]`` is the JPEG key frame of scene ``i + 1`` (``b""`` if the
     scene had no sampled frame). ``from_cache`` says the result was loaded,
     ``resumed_from`` where an interrupted analysis picked up (seconds).
+
+    Two levels: ``timeline`` holds the scenes (rows of the per-scene table, as
+    ``segmentation`` made them: grouped shots, a crew's list, fixed windows or
+    the shots themselves); ``shot_timeline`` and ``shot_thumbnails`` the shots
+    they are made of (None / empty when the scenes *are* the shots).
+    :meth:`resegment` regroups without analysing again.
     """
 
     source: str
@@ -38,10 +47,16 @@ class VideoReport:
     from_cache: bool = False
     resumed_from: float | None = None
     key: str | None = None
+    shot_timeline: Timeline | None = None
+    shot_thumbnails: tuple[bytes, ...] = ()
+    segmentation: str = "shots"
 
     def __post_init__(self) -> None:
         if len(self.thumbnails) != len(self.timeline.scenes):
             raise ValueError(f"VideoReport: {len(self.timeline.scenes)} scenes but {len(self.thumbnails)} thumbnails")
+        shots = self.shot_timeline
+        if shots is not None and len(self.shot_thumbnails) != len(shots.scenes):
+            raise ValueError(f"VideoReport: {len(shots.scenes)} shots but {len(self.shot_thumbnails)} shot thumbnails")
         object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
@@ -56,8 +71,58 @@ class VideoReport:
     def labels(self) -> tuple[str, ...]:
         return self.timeline.labels
 
+    @property
+    def shots(self):
+        """The shots (cut to cut), whatever the scenes are."""
+        return self.shot_level.scenes
+
+    @property
+    def shot_level(self) -> Timeline:
+        """The timeline with one row per shot."""
+        return self.shot_timeline if self.shot_timeline is not None else self.timeline
+
+    @property
+    def shot_images(self) -> tuple[bytes, ...]:
+        """One JPEG key frame per shot (``b""`` for a shot without a sampled frame)."""
+        return self.shot_thumbnails if self.shot_timeline is not None else self.thumbnails
+
+    def level(self, which: str) -> tuple[Timeline, tuple[bytes, ...]]:
+        """``("scenes" | "shots")`` -> that level's timeline and thumbnails, for charts and tables."""
+        if which not in ("scenes", "shots"):
+            raise ValueError(f"level: expected 'scenes' or 'shots', got {which!r}")
+        return (self.timeline, self.thumbnails) if which == "scenes" else (self.shot_level, self.shot_images)
+
+    def resegment(self, segments="scenes", scene_list=None, grouping=None) -> VideoReport:
+        """The same analysis cut into other scenes (see :func:`emotion.film.segments.segment_report`)."""
+        from .segments import segment_report
+
+        return segment_report(self, segments, scene_list, grouping)
+
     def scene_table(self):
         return self.timeline.scene_table()
+
+    def shot_records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per shot: ``shot``, the scene it starts in (number, name), then its numbers."""
+        starts = np.array([s.start for s in self.shots], np.float64)
+        numbers = scene_numbers(self.scenes, starts + 1e-6)
+        names = {r.scene: r.name for r in self.rows}
+        out = []
+        for row, number in zip(self.shot_level.rows, numbers):
+            d = row.to_dict()
+            d.pop("name")
+            out.append({"shot": d.pop("scene"), "scene": int(number), "scene_name": names.get(int(number), ""), **d})
+        return out
+
+    def shot_table(self):
+        """One row per shot (pandas): ``shot``, ``scene``, ``scene_name``, then the per-scene CSV's columns."""
+        import pandas as pd
+
+        head = [c for c in self.scene_table().columns if c not in ("scene", "name")]
+        return pd.DataFrame(self.shot_records(), columns=["shot", "scene", "scene_name", *head])
+
+    def shots_csv(self) -> str:
+        """The per-shot table as CSV text."""
+        return self.shot_table().to_csv(index=False)
 
     def frame_table(self):
         return self.timeline.frame_table()
@@ -79,7 +144,9 @@ class VideoReport:
             "complete": self.complete, "stopped_at": self.stopped_at,
             "stopped_at_timecode": timecode(self.stopped_at) if self.stopped_at is not None else None,
             "warnings": list(self.warnings), "elapsed_s": round(self.elapsed, 3),
-            "overall": self.timeline.overall(), "scenes": [r.to_dict() for r in self.rows],
+            "overall": self.timeline.overall(), "segmentation": self.segmentation,
+            "scenes": [r.to_dict() for r in self.rows],
+            "shots": self.shot_records(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -161,6 +161,7 @@ class SceneRow:
     peak_emotion: str
     peak_probability: float
     key_frame_s: float
+    name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Flat, JSON-ready row with timecodes next to seconds (NaN becomes None)."""
@@ -168,7 +169,7 @@ class SceneRow:
             return None if v is None or not math.isfinite(v) else round(float(v), digits)
 
         row: dict[str, Any] = {
-            "scene": self.scene, "start_timecode": timecode(self.start_s), "end_timecode": timecode(self.end_s),
+            "scene": self.scene, "name": self.name, "start_timecode": timecode(self.start_s), "end_timecode": timecode(self.end_s),
             "start_s": num(self.start_s, 3), "end_s": num(self.end_s, 3), "duration_s": num(self.duration_s, 3),
             "sampled_frames": self.sampled_frames, "face_share": num(self.face_share),
             "mean_faces": num(self.mean_faces),
@@ -185,7 +186,7 @@ class SceneRow:
 
 
 #: Per-scene CSV columns before and after the per-emotion probabilities.
-SCENE_COLUMNS_HEAD = ("scene", "start_timecode", "end_timecode", "start_s", "end_s", "duration_s",
+SCENE_COLUMNS_HEAD = ("scene", "name", "start_timecode", "end_timecode", "start_s", "end_s", "duration_s",
                       "sampled_frames", "face_share", "mean_faces")
 SCENE_COLUMNS_TAIL = ("dominant_emotion", "dominant_share", "valence", "peak_time_s", "peak_timecode",
                       "peak_emotion", "peak_probability", "key_frame_s", "key_frame_timecode")
@@ -210,10 +211,14 @@ class Timeline:
     face_track: np.ndarray
     smoothed: np.ndarray
     weights: np.ndarray = field(repr=False)
+    #: The shot of each sampled frame when the rows are scenes made of shots (None: rows are shots).
+    sample_shot: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.scenes):
             raise ValueError(f"Timeline: {len(self.scenes)} scenes but {len(self.rows)} rows")
+        if self.sample_shot is not None and len(self.sample_shot) != len(self.sample_scene):
+            raise ValueError(f"Timeline: {len(self.sample_scene)} samples but {len(self.sample_shot)} shot numbers")
 
     @property
     def faces(self) -> Faces:
@@ -249,6 +254,7 @@ class Timeline:
             "timecode": [timecode(t) for t in times],
             "frame": obs.sample_frame[sample_of_row],
             "scene": self.sample_scene[sample_of_row],
+            **({"shot": self.sample_shot[sample_of_row]} if self.sample_shot is not None else {}),
             "faces": per_sample[sample_of_row],
             "track": pd.array(np.concatenate([self.face_track, np.zeros(n_empty, np.int32)]), dtype="Int64"),
         }
@@ -369,3 +375,35 @@ def build_timeline(obs: Observations, scenes: Sequence[Scene], key_times: Mappin
                                float(key_times.get(scene.number, float("nan")))))
     return Timeline(labels, scenes, tuple(rows), obs, sample_scene, face_time, face_frame, face_scene, tracks,
                     smoothed, weights)
+
+
+def regroup(shots: Timeline, scenes: Sequence[Scene], key_times: Mapping[int, float] | None = None,
+            names: Sequence[str] = ()) -> Timeline:
+    """The same faces summed over other ``scenes`` (each a run of whole shots, or any contiguous spans).
+
+    Tracks and smoothing stay as ``shots`` made them (a track never crosses a
+    cut), so only the per-scene sums are redone: cheap, no decoding, no model.
+    ``names[i]`` names scene ``i + 1``.
+
+    >>> obs = Observations.empty(("happy", "sad"), 640, 360)
+    >>> from emotion.film.shots import Scene
+    >>> shots = build_timeline(obs, [Scene(1, 0.0, 1.0, 0, 25), Scene(2, 1.0, 2.0, 25, 50)])
+    >>> regroup(shots, [Scene(1, 0.0, 2.0, 0, 50)], names=["Opening"]).rows[0].name
+    'Opening'
+    """
+    scenes = tuple(scenes)
+    names = tuple(names) or ("",) * len(scenes)
+    if len(names) != len(scenes):
+        raise ValueError(f"regroup: {len(scenes)} scenes but {len(names)} names")
+    obs = shots.observations
+    sample_scene = scene_numbers(scenes, obs.sample_time)
+    face_scene = sample_scene[obs.face_sample]
+    key_times = dict(key_times or {})
+    rows = []
+    for scene, name in zip(scenes, names):
+        faces = np.flatnonzero(face_scene == scene.number)
+        row = _scene_row(scene, shots.labels, obs, sample_scene == scene.number, faces, shots.weights,
+                         shots.smoothed, float(key_times.get(scene.number, float("nan"))))
+        rows.append(replace(row, name=name))
+    return Timeline(shots.labels, scenes, tuple(rows), obs, sample_scene, shots.face_time, shots.face_frame,
+                    face_scene, shots.face_track, shots.smoothed, shots.weights, sample_shot=shots.sample_scene)

@@ -219,7 +219,9 @@ class VideoReader:
         try:
             self._container = av.open(source, mode="r", metadata_errors="ignore")
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise UnreadableMedia(f"{self.name}: not a video file FFmpeg can read ({_first_line(exc)}); "
+            # FFmpeg's message quotes the full path; the user knows the file by its name.
+            reason = _first_line(exc).replace(f": '{source}'", "").replace(str(source), self.name)
+            raise UnreadableMedia(f"{self.name}: not a video file FFmpeg can read ({reason}); "
                                   f"{_WHAT_TO_DO}") from exc
         try:
             self._setup(threads)

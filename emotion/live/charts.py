@@ -42,6 +42,20 @@ def rolling_figure(rolling, window_s: float | None = None, max_tracks: int = MAX
     return fig
 
 
+def summary_title(summary) -> str:
+    """``Mean emotion over 9.4 s (faces in 9 of its 10 seconds)``: faces are counted per started second,
+    so both numbers count the same thing (a 9.4 s recording touches 10 seconds).
+
+    >>> summary_title({"duration_s": 9.4, "seconds_with_faces": 10})
+    'Mean emotion over 9.4 s (faces in 10 of its 10 seconds)'
+    """
+    import math
+
+    seconds = int(summary["seconds_with_faces"])
+    total = max(seconds, math.ceil(float(summary["duration_s"]) - 1e-9), 1)
+    return f"Mean emotion over {float(summary['duration_s']):.1f} s (faces in {seconds} of its {total} seconds)"
+
+
 def summary_figure(recording):
     """Bar chart of each emotion's mean probability over a :class:`~emotion.live.recorder.Recording`."""
     import plotly.graph_objects as go
@@ -51,8 +65,7 @@ def summary_figure(recording):
     means = [summary["mean"][lab] for lab in labels]
     fig = go.Figure(go.Bar(x=labels, y=means, marker_color=[emotion_hex(lab) for lab in labels],
                            text=[f"{m:.0%}" for m in means], textposition="outside"))
-    fig.update_layout(title=f"Mean emotion over {summary['duration_s']:.0f} s "
-                            f"({summary['seconds_with_faces']} s with faces)",
+    fig.update_layout(title=summary_title(summary),
                       yaxis={"range": [0, 1], "title": "mean probability"}, height=360,
                       margin={"l": 40, "r": 10, "t": 50, "b": 40})
     return fig

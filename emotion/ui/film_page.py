@@ -21,12 +21,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from emotion.film.charts import scene_bars, scene_heatmap, timeline_figure
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, VideoReport, analyze_video, default_cache_dir, job_key, saved_progress
 from emotion.settings import SCENE_DETECTORS
 from emotion.film.timeline import timecode
 
+from .film_results import show_report
 from .loaders import Loaded
 from .sidebar import persisted_widget
 from .status import model_missing
@@ -35,14 +35,13 @@ VIDEO_TYPES = ("mp4", "mov", "m4v", "mkv", "avi", "webm", "mpg", "mpeg", "wmv", 
 FPS_CHOICES = (0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
 KEEP_UPLOADS = 3          # uploaded films kept on disk (they can be gigabytes)
 KEEP_REPORTS = 3          # finished reports kept in a session
-STRIP_COLUMNS = 6
-STRIP_MAX = 60            # key frames drawn at once
 _P = "film."              # session-state prefix
 
 
 @dataclass(frozen=True)
 class StoredUpload:
-    """An uploaded film saved to disk under its content hash (PyAV reads files, and hashes key the cache)."""
+    """A film on disk: an upload saved as ``<sha256>/<its own name>`` (the hash keys the cache, the name is
+    what every result and download is called), or a file from the media folder."""
 
     name: str
     path: Path
@@ -50,11 +49,20 @@ class StoredUpload:
     size: int
 
 
+def _safe_name(name: str) -> str:
+    """The upload's own file name, without folders or characters a file system rejects."""
+    base = Path(str(name).replace("\\", "/")).name.strip().lstrip(".")
+    base = "".join(c if c.isprintable() and c not in '<>:"/\\|?*' else "_" for c in base)[:200]
+    return base or "film.mp4"
+
+
 def store_upload(uploaded, folder: Path | None = None) -> StoredUpload:
-    """Stream an upload to ``folder/<sha256>.<ext>`` (once per content) and keep only the newest few."""
+    """Stream an upload to ``folder/<sha256>/<its own name>`` (once per content); keep only the newest few."""
+    import shutil
+
     folder = Path(folder or default_cache_dir() / "uploads")
     folder.mkdir(parents=True, exist_ok=True)
-    ext = Path(uploaded.name).suffix.lower()[:8] or ".video"
+    name = _safe_name(uploaded.name)
     tmp = folder / f".upload.{os.getpid()}.{time.monotonic_ns()}.part"
     digest, size = hashlib.sha256(), 0
     uploaded.seek(0)
@@ -65,19 +73,42 @@ def store_upload(uploaded, folder: Path | None = None) -> StoredUpload:
                 out.write(chunk)
                 size += len(chunk)
         sha = digest.hexdigest()
-        target = folder / f"{sha}{ext}"
+        target = folder / sha / name
         if target.exists():
             tmp.unlink()
-            target.touch()
         else:
+            target.parent.mkdir(exist_ok=True)
             os.replace(tmp, target)
+        target.parent.touch()
     finally:
         tmp.unlink(missing_ok=True)
-    old = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+    old = sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
                  key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_UPLOADS:]
     for p in old:
-        p.unlink(missing_ok=True)
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     return StoredUpload(uploaded.name, target, sha, size)
+
+
+def media_files(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Video files in the server-side media folder ``$EMOTION_MEDIA_DIR`` (and its subfolders), by name."""
+    root = folder or os.environ.get("EMOTION_MEDIA_DIR")
+    if not root or not Path(root).is_dir():
+        return []
+    found = [p for p in Path(root).rglob("*") if p.is_file() and p.suffix.lower().lstrip(".") in VIDEO_TYPES]
+    return sorted(found, key=lambda p: str(p.relative_to(root)).lower())[:2000]
+
+
+def _from_disk(path: Path) -> StoredUpload:
+    """A media-folder film; its hash is computed once per (path, size, modification time) in the session."""
+    from emotion.film.cache import file_hash
+
+    stat = path.stat()
+    hashes: dict = st.session_state.setdefault(f"{_P}disk_hashes", {})
+    ident = (str(path), stat.st_size, stat.st_mtime_ns)
+    if ident not in hashes:
+        with st.spinner(f"Reading {path.name} once to recognise it later…"):
+            hashes[ident] = file_hash(path)
+    return StoredUpload(path.name, path, hashes[ident], stat.st_size)
 
 
 def _clock(seconds: float | None) -> str:
@@ -92,7 +123,7 @@ def progress_text(p) -> str:
     """The line under the progress bar: where in the film, elapsed, ETA, what was found so far."""
     where = f"{timecode(p.position)} of {timecode(p.duration)}" if p.duration else timecode(p.position)
     resumed = f" · resumed at {timecode(p.resumed_from)}" if p.resumed_from is not None else ""
-    return (f"{where} · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)} · {p.scenes} scenes, "
+    return (f"{where} · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)} · {p.scenes} shots, "
             f"{p.faces} faces{resumed}")
 
 
@@ -130,11 +161,27 @@ def _cancel() -> None:
 
 
 def _current_upload() -> StoredUpload | None:
-    """The film to show: a new upload is stored; without one, the last stored film stays."""
+    """The film to show: a new upload is stored and probed at once; without one, the last film stays."""
+    from emotion.errors import UnreadableMedia
+    from emotion.film.video import probe
+
     uploaded = st.session_state.get("film.file")
     if uploaded is not None and st.session_state.get(f"{_P}upload_id") != uploaded.file_id:
-        st.session_state[f"{_P}upload"] = store_upload(uploaded)
+        stored = store_upload(uploaded)
         st.session_state[f"{_P}upload_id"] = uploaded.file_id
+        try:
+            probe(stored.path)
+        except UnreadableMedia as exc:
+            st.session_state[f"{_P}upload"] = None
+            st.session_state[f"{_P}bad_upload"] = str(exc)
+            import shutil
+
+            shutil.rmtree(stored.path.parent, ignore_errors=True)
+            return None
+        st.session_state[f"{_P}bad_upload"] = None
+        st.session_state[f"{_P}upload"] = stored
+    if uploaded is not None and st.session_state.get(f"{_P}bad_upload"):
+        return None
     stored = st.session_state.get(f"{_P}upload")
     if stored is not None and not stored.path.exists():
         st.session_state[f"{_P}upload"] = None
@@ -152,15 +199,18 @@ def _run(stored: StoredUpload, loaded: Loaded, film: FilmSettings, key: str) -> 
                help="stops now; the part done is kept and the next start resumes from it")
 
     def on_progress(p) -> None:
-        bar.progress(min(1.0, max(0.0, p.fraction or 0.0)), text=progress_text(p))
+        text = progress_text(p) if p.stage != "finishing" else \
+            "All frames read; tracking faces and summing shots and scenes…"
+        bar.progress(min(1.0, max(0.0, p.fraction or 0.0)), text=text)
 
     lock = _acquire(key)
     try:
         report = analyze_video(stored.path, loaded.settings, film, progress=on_progress, detector=loaded.detector,
-                               content_hash=stored.sha256)
+                               content_hash=stored.sha256, segments="shots")
     except EmotionError as exc:
         st.session_state[f"{_P}running"] = None
-        st.error(f"{stored.name}: {exc}")
+        slot.empty()
+        st.error(str(exc) if str(exc).startswith(stored.name) else f"{stored.name}: {exc}")
         return None
     finally:
         lock.release()
@@ -185,15 +235,76 @@ def _exports(key: str, report: VideoReport) -> tuple[str, str, str]:
     return cache[key]
 
 
+def _segment_controls():
+    """Scenes / shots / fixed windows / the crew's own list: (segments, scene list bytes or None)."""
+    left, right = st.columns(2)
+    with left:
+        kind = st.radio("Scenes are", ["grouped shots", "shots", "fixed windows", "my scene list"],
+                        horizontal=True, key=f"{_P}segments",
+                        help="grouped shots: consecutive shots that look alike (cross-cutting included) make a "
+                             "scene of at least 4 s; changing this does not analyse the film again")
+    every = None
+    listed = None
+    with right:
+        if kind == "fixed windows":
+            every = st.number_input("Window (seconds)", 1, 3600, 10, key=f"{_P}every")
+        elif kind == "my scene list":
+            upload = st.file_uploader("Scene list (CSV: name,start,end)", type=["csv", "txt"], key="film.scene_list",
+                                      help="times in seconds, HH:MM:SS[.mmm] or HH:MM:SS:FF; one scene a line")
+            listed = upload.getvalue() if upload is not None else None
+    segments = {"grouped shots": "scenes", "shots": "shots", "fixed windows": f"every:{every}"}.get(kind, "scenes")
+    return segments, listed
+
+
+def _segmented(key: str, report: VideoReport, segments: str, listed: bytes | None) -> VideoReport:
+    """The report at the chosen segmentation (post-processing only), kept in the session."""
+    from emotion.film.scenelist import parse_scene_list
+
+    ident = (key, report.complete, segments, hash(listed))
+    cache: dict = st.session_state.setdefault(f"{_P}segmented", {})
+    if ident not in cache:
+        with st.spinner("Grouping shots into scenes and summing their faces…"):
+            scene_list = None
+            if listed is not None:
+                try:
+                    text = listed.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = None
+                    st.error("The scene list is not a UTF-8 text file; save it as CSV. Showing grouped shots.")
+                if text is not None:
+                    try:
+                        scene_list = parse_scene_list(text, report.info.fps)
+                    except EmotionError as exc:
+                        st.error(f"{exc}. Showing grouped shots instead.")
+            cache.clear()
+            cache[ident] = report.resegment(segments, scene_list)
+    return cache[ident]
+
+
+def _pick_film() -> StoredUpload | None:
+    """The film: from the server's media folder when one is chosen there, else the upload."""
+    files = media_files()
+    if files:
+        root = Path(os.environ["EMOTION_MEDIA_DIR"])
+        choice = st.selectbox("Or open a film from the media folder", [None, *files], key=f"{_P}media",
+                              format_func=lambda p: "–" if p is None else str(p.relative_to(root)),
+                              help="films in $EMOTION_MEDIA_DIR on the server, read from disk (no upload)")
+        if choice is not None:
+            return _from_disk(Path(choice))
+    return _current_upload()
+
+
 def render(loaded: Loaded) -> None:
     """Draw the page body for an already loaded detector (the sidebar is drawn by the page)."""
     st.title("Film: emotions scene by scene")
-    st.caption("Upload a film or trailer: shots are detected, faces are sampled a few times a second, and each "
-               "scene gets the emotions its faces show. Expressions are not feelings; see the home page.")
+    st.caption("Upload a film or trailer: shots are detected, grouped into scenes, faces are sampled a few times "
+               "a second, and each scene gets the emotions its faces show. Expressions are not feelings; see the "
+               "home page.")
     if model_missing(loaded):
         return
     st.file_uploader("Film or trailer", type=list(VIDEO_TYPES), key="film.file",
-                     help="the upload limit is set in .streamlit/config.toml (server.maxUploadSize)")
+                     help="the upload limit is set in .streamlit/config.toml (server.maxUploadSize); for large "
+                          "films, put them in the folder $EMOTION_MEDIA_DIR names on the server")
     left, right = st.columns(2)
     with left:
         fps = persisted_widget(st.select_slider, f"{_P}fps", 4.0, "Frames sampled per second",
@@ -203,15 +314,20 @@ def render(loaded: Loaded) -> None:
         scene_kind = persisted_widget(st.radio, f"{_P}scene_detector", "content", "Shot detection",
                                       options=list(SCENE_DETECTORS), horizontal=True,
                                       help="content: hard cuts; adaptive: steadier with fast camera motion")
+    segments, listed = _segment_controls()
     try:
-        stored = _current_upload()
+        stored = _pick_film()
     except OSError as exc:
-        st.error(f"Could not store the upload: {exc}")
+        st.error(f"Could not store the film: {exc.strerror or exc}")
         return
+    bad = st.session_state.get(f"{_P}bad_upload")
     if stored is None:
-        st.info("Choose a video file to start (MP4, MOV, MKV, AVI, WebM, ...).")
+        if bad and st.session_state.get("film.file") is not None:
+            st.error(bad)
+        else:
+            st.info("Choose a video file to start (MP4, MOV, MKV, AVI, WebM, ...).")
         return
-    if st.session_state.get("film.file") is None:
+    if st.session_state.get("film.file") is None and stored.path.parent.parent.name == "uploads":
         st.caption(f"Showing **{stored.name}** (upload another file to replace it).")
     film = FilmSettings(fps=float(fps), scene_detector=scene_kind)
     key = job_key(stored.sha256, loaded.detector, loaded.settings, film)
@@ -227,110 +343,22 @@ def render(loaded: Loaded) -> None:
                 if saved and saved[0] == "partial":
                     note = "You stopped it" if st.session_state.get(f"{_P}cancelled") else \
                         "An earlier analysis stopped"
-                    st.info(f"{note} at {timecode(saved[1])}; starting again resumes from there.")
+                    st.info(f"{note} at {timecode(saved[1])}; starting again resumes from there. "
+                            "The part done so far is shown below.")
                 label = "Resume analysis" if saved and saved[0] == "partial" else "Analyse"
                 start = st.button(label, type="primary", key=f"{_P}start")
             if start:
                 slot.empty()
+            elif saved and saved[0] == "partial":
+                from emotion.film.partial import partial_report
+
+                partial = partial_report(stored.path, key, loaded.detector, loaded.settings, film, "shots")
+                if partial is not None:
+                    show_report(_segmented(key, partial, segments, listed), key, stored.path)
+                return
         if start or running:
             report = _run(stored, loaded, film, key)
             if report is not None:
                 _remember(key, report)
     if report is not None:
-        show_report(report, key)
-
-
-def _overview(report: VideoReport) -> None:
-    overall = report.timeline.overall()
-    cols = st.columns(4)
-    cols[0].metric("Scenes", len(report.scenes))
-    cols[1].metric("Length", timecode(report.scenes[-1].end if report.scenes else 0.0))
-    cols[2].metric("Frames with faces", f"{overall['face_share']:.0%}")
-    cols[3].metric("Overall", overall.get("dominant_emotion", "no face"))
-
-
-def _key_frame_strip(report: VideoReport) -> None:
-    rows = report.rows
-    first = 1
-    if len(rows) > STRIP_MAX:
-        first = st.slider("Scenes shown", 1, len(rows) - STRIP_MAX + 1, 1, key=f"{_P}strip_from",
-                          help=f"{STRIP_MAX} key frames at a time")
-    shown = rows[first - 1:first - 1 + STRIP_MAX]
-    for start in range(0, len(shown), STRIP_COLUMNS):
-        cols = st.columns(STRIP_COLUMNS)
-        for col, row in zip(cols, shown[start:start + STRIP_COLUMNS]):
-            thumb = report.thumbnails[row.scene - 1]
-            caption = f"{row.scene} · {timecode(row.start_s)} · {row.dominant_emotion or 'no face'}"
-            if thumb:
-                col.image(thumb, caption=caption, width="stretch")
-            else:
-                col.caption(caption)
-
-
-def _scene_detail(report: VideoReport) -> None:
-    rows = report.rows
-
-    def label(n: int) -> str:
-        r = rows[n - 1]
-        return (f"Scene {n} · {timecode(r.start_s)}–{timecode(r.end_s)} · "
-                f"{r.dominant_emotion or 'no face'}")
-    number = st.selectbox("Scene", [r.scene for r in rows], format_func=label, key=f"{_P}scene")
-    row = rows[number - 1]
-    left, right = st.columns([2, 3])
-    thumb = report.thumbnails[number - 1]
-    if thumb:
-        left.image(thumb, caption=f"key frame at {timecode(row.key_frame_s)}", width="stretch")
-    m = right.columns(3)
-    m[0].metric("Duration", f"{row.duration_s:.1f} s")
-    m[1].metric("Frames with faces", f"{row.face_share:.0%}")
-    m[2].metric("Faces per frame", f"{row.mean_faces:.1f}")
-    if row.dominant_emotion:
-        m = right.columns(3)
-        m[0].metric("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}")
-        m[1].metric("Valence", f"{row.valence:+.2f}")
-        m[2].metric("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}", timecode(row.peak_time_s),
-                    delta_color="off")
-        import pandas as pd
-
-        probs = pd.DataFrame({"emotion": list(row.probabilities), "probability": list(row.probabilities.values())})
-        right.bar_chart(probs, x="emotion", y="probability", horizontal=True, sort=False, height=220)
-    else:
-        right.info("No face in this scene's sampled frames.")
-    faces = report.frame_table()
-    faces = faces[(faces["scene"] == number) & (faces["faces"] > 0)]
-    if len(faces):
-        st.dataframe(faces, hide_index=True, height=220)
-
-
-def show_report(report: VideoReport, key: str) -> None:
-    """Warnings, overview, timeline, per-scene view, key frames, scene detail and downloads."""
-    for warning in report.warnings:
-        st.warning(warning)
-    if report.from_cache:
-        st.caption("Loaded from the cache: this film was analysed before with the same model and settings.")
-    elif report.resumed_from is not None:
-        st.caption(f"Resumed from {timecode(report.resumed_from)}; the earlier part came from the checkpoint.")
-    _overview(report)
-    st.subheader("Timeline")
-    st.plotly_chart(timeline_figure(report.timeline), key=f"{_P}timeline")
-    st.subheader("Emotions by scene")
-    view = st.radio("View", ["Stacked bars", "Heatmap"], horizontal=True, key=f"{_P}view",
-                    label_visibility="collapsed")
-    fig = scene_bars(report.timeline) if view == "Stacked bars" else scene_heatmap(report.timeline)
-    st.plotly_chart(fig, key=f"{_P}scenes_chart")
-    st.subheader("Key frames")
-    _key_frame_strip(report)
-    st.subheader("Scene detail")
-    _scene_detail(report)
-    st.subheader("Downloads")
-    scenes_csv, frames_csv, summary = _exports(key, report)
-    stem = Path(report.source).stem or "film"
-    cols = st.columns(3)
-    cols[0].download_button("Per-scene table (CSV)", scenes_csv, f"{stem}_scenes.csv", "text/csv",
-                            key=f"{_P}dl_scenes", on_click="ignore", type="primary")
-    cols[1].download_button("Per-frame table (CSV)", frames_csv, f"{stem}_frames.csv", "text/csv",
-                            key=f"{_P}dl_frames", on_click="ignore")
-    cols[2].download_button("Summary (JSON)", summary, f"{stem}_summary.json", "application/json",
-                            key=f"{_P}dl_json", on_click="ignore")
-    with st.expander("Per-scene table"):
-        st.dataframe(report.scene_table(), hide_index=True)
+        show_report(_segmented(key, report, segments, listed), key, stored.path)

@@ -33,11 +33,12 @@ def test_writes_the_three_exports_and_reports_progress(clip, tiny_checkpoint, tm
     assert code == 0, err
     header = scenes.read_text().splitlines()[0].split(",")
     assert header[:len(SCENE_COLUMNS_HEAD)] == list(SCENE_COLUMNS_HEAD)
-    assert len(scenes.read_text().splitlines()) == 1 + 3
+    assert len(scenes.read_text().splitlines()) == 1 + 1          # 3 one-second shots: shorter than a scene
     assert len(frames.read_text().splitlines()) == 1 + 6          # 2 samples/s x 3 s, no faces
     data = json.loads(summary.read_text())
-    assert data["source"] == "clip.mp4" and len(data["scenes"]) == 3 and data["detector"] == "haar"
-    assert "clip.mp4: 3 scene(s)" in out and "no face" in out
+    assert data["source"] == "clip.mp4" and len(data["scenes"]) == 1 and data["detector"] == "haar"
+    assert len(data["shots"]) == 3 and data["segmentation"] == "scenes"
+    assert "clip.mp4: 1 scene(s) (scenes) from 3 shot(s)" in out and "no face" in out
     assert "100.0%" in err and "ETA" in err                      # progress lines (stderr is not a tty here)
     assert "No face was found" in err                            # warnings go to stderr
 
@@ -72,3 +73,34 @@ def test_quiet_prints_results_only(clip, tiny_checkpoint, capsys, where):
     out, err = capsys.readouterr()
     assert json.loads(out)["settings"]["fps"] == 1.5
     assert "ETA" not in err and "loaded from the cache" not in err
+
+
+def test_shots_scene_lists_report_and_markers_reuse_the_cached_analysis(clip, tiny_checkpoint, tmp_path, capsys):
+    assert main(["film", str(clip), *_args(tiny_checkpoint, "--fps", "2", "-q")]) == 0
+    listed = tmp_path / "my scenes.csv"
+    listed.write_text("name,start,end\nRed room,0,00:00:01:00\nThe rest,1,3\n", encoding="utf-8")
+    shots, scenes = tmp_path / "shots.csv", tmp_path / "scenes.csv"
+    page, edl, markers = tmp_path / "clip.html", tmp_path / "clip.edl", tmp_path / "markers.csv"
+    code = main(["film", str(clip), *_args(tiny_checkpoint, "--fps", "2", "--scene-list", str(listed),
+                                           "--shots-csv", str(shots), "--scenes-csv", str(scenes),
+                                           "--report", str(page), "--edl", str(edl), "--markers", str(markers))])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "loaded from the cache" in err                        # a new segmentation is post-processing only
+    assert [line.split(",")[1] for line in scenes.read_text().splitlines()[1:]] == ["Red room", "The rest"]
+    assert len(shots.read_text().splitlines()) == 1 + 3 and shots.read_text().startswith("shot,scene,scene_name")
+    assert "<!DOCTYPE html>" in page.read_text() and "Red room" in page.read_text()
+    assert "FCM: NON-DROP FRAME" in edl.read_text() and "00:00:01:00" in markers.read_text()
+    assert main(["film", str(clip), *_args(tiny_checkpoint, "--fps", "2", "--segments", "every:2", "--scenes-csv",
+                                           "-")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1 + 2
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--segments", "acts"], "segments must be 'scenes', 'shots' or 'every:N'"),
+    (["--scene-list", "nowhere.csv"], "the scene list nowhere.csv does not exist"),
+])
+def test_bad_segmentation_is_one_line(clip, tiny_checkpoint, capsys, extra, message):
+    assert main(["film", str(clip), *_args(tiny_checkpoint, *extra)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from emotion.annotate import emotion_hex
-from emotion.film.charts import WEBGL_POINTS, scene_bars, scene_heatmap, timeline_figure
+from emotion.film.charts import WEBGL_POINTS, arc_figure, scene_bars, scene_heatmap, timeline_figure
 from emotion.film.shots import Cut, scenes_from_cuts
 from emotion.film.timeline import Observations, build_timeline
 
@@ -26,6 +26,7 @@ def _timeline(n_samples=8, faces=True):
 
 def test_timeline_has_scene_bands_and_one_line_per_emotion_with_scene_hover():
     fig = timeline_figure(_timeline())
+    assert fig.layout.hovermode == "x unified"          # one hover box listing every emotion
     bands, *lines = fig.data
     assert bands.type == "bar" and len(bands.x) == 2
     assert list(bands.width) == [1.0, 1.0] and "scene" in bands.hovertemplate
@@ -62,10 +63,36 @@ def test_scenes_without_faces_get_a_grey_no_face_bar():
 def test_heatmap_is_emotions_by_scene(faces):
     fig = scene_heatmap(_timeline(faces=faces))
     heat = fig.data[0]
-    assert list(heat.y) == list(LABELS) and list(heat.x) == [1, 2]
+    # Columns are scenes on the film's time axis: cell edges at the scene bounds, in seconds.
+    assert list(heat.y) == list(LABELS) and list(heat.x) == [0.0, 1.0, 2.0]
+    assert fig.layout.xaxis.title.text == "time (s)" and fig.layout.xaxis.range == (0, 2.0)
     z = np.array(heat.z, dtype=float)
     assert z.shape == (3, 2)
     if faces:
         np.testing.assert_allclose(z[0], 0.6, atol=1e-6)
+        assert len(fig.data) == 1
     else:
         assert np.isnan(z).all()
+        no_face = fig.data[1]
+        assert no_face.name == "no face" and list(no_face.x) == [0.5, 1.5] and no_face.marker.pattern.shape == "/"
+
+
+def test_moments_without_faces_are_hatched_grey_not_an_emotion():
+    n = 8
+    times = np.arange(n) * 0.25
+    probs = np.tile([[0.6, 0.3, 0.1]], (4, 1))
+    obs = Observations.from_columns(LABELS, 100, 100, times, np.arange(n) * 6, [0, 1, 2, 3],
+                                    np.tile([[10, 10, 40, 40]], (4, 1)), np.ones(4), probs)
+    fig = timeline_figure(build_timeline(obs, scenes_from_cuts([], 2.0, 48)))
+    no_face = fig.data[-1]
+    assert no_face.name == "no face" and no_face.marker.pattern.shape == "/"
+    np.testing.assert_allclose(no_face.x, times[4:] + 0.125)          # only the four empty samples
+    assert no_face.marker.color not in {emotion_hex(k) for k in LABELS}
+
+
+def test_arc_is_valence_over_time_per_scene():
+    fig = arc_figure(_timeline())
+    moments, scenes = fig.data
+    np.testing.assert_allclose(np.array(moments.y, float), 0.6 - 0.1, atol=1e-6)   # happy minus sad
+    assert list(scenes.x) == [0.0, 1.0, None, 1.0, 2.0, None]
+    assert fig.layout.xaxis.range == (0, 2.0) and fig.layout.yaxis.range == (-1, 1)

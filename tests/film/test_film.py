@@ -33,6 +33,7 @@ def film(tmp_path_factory) -> Path:
 def _run(path, **kw):
     kw.setdefault("detector", fake_detector())
     kw.setdefault("cache", False)
+    kw.setdefault("segments", "shots")
     return analyze_video(path, **kw)
 
 
@@ -51,7 +52,9 @@ def test_public_analyze_video_runs_the_film_analysis(film):
     import emotion
 
     report = emotion.analyze_video(film, detector=fake_detector(), film=emotion.FilmSettings(fps=2), cache=False)
-    assert isinstance(report, emotion.VideoReport) and len(report.scenes) == len(SCENES)
+    assert isinstance(report, emotion.VideoReport) and len(report.shots) == len(SCENES)
+    # red, navy, white, red again: the second red shot matches the first, so the four shots are one scene.
+    assert [(s.start, s.end) for s in report.scenes] == [(0.0, 8.0)] and report.segmentation == "scenes"
 
 
 def test_scenes_samples_and_aggregation(film):
@@ -238,7 +241,7 @@ def test_real_detector_and_tiny_checkpoint_run_through(film, tiny_model):
     det = EmotionDetector(make_face_detector("haar"), tiny_model)
     report = analyze_video(film, detector=det, fps=2, cache=False)
     assert report.model == tiny_model.name and report.detector == "haar"
-    assert len(report.scenes) == 4 and report.labels == tiny_model.labels
+    assert len(report.shots) == 4 and report.labels == tiny_model.labels
 
 
 @pytest.mark.skipif(not (TRAILER.exists() and YUNET.exists()),
@@ -250,10 +253,12 @@ def test_real_trailer(tiny_model, tmp_path):
     det = EmotionDetector(make_face_detector("yunet", face_model=YUNET), tiny_model)
     report = analyze_video(TRAILER, detector=det, fps=1, cache=False)
     assert report.complete and report.info.width == 640
-    assert 20 <= len(report.scenes) <= 40, f"expected about 30 shots, got {len(report.scenes)}"
-    assert report.scenes[-1].end == pytest.approx(55.93, abs=0.1)
+    assert 20 <= len(report.shots) <= 40, f"expected about 30 shots, got {len(report.shots)}"
+    assert 3 <= len(report.scenes) < len(report.shots) / 2, "shots should group into fewer scenes"
+    assert all(s.duration >= 4.0 for s in report.scenes), "no scene is shorter than the minimum length"
+    assert report.scenes[-1].end == report.shots[-1].end == pytest.approx(55.93, abs=0.1)
     assert report.timeline.overall()["faces"] > 10, "YuNet should find faces in the trailer"
-    assert sum(r.face_share > 0 for r in report.rows) >= 5
+    assert sum(r.face_share > 0 for r in report.shot_level.rows) >= 5
 
 
 def test_faces_are_detected_on_shrunk_frames_and_boxes_map_back(tmp_path):

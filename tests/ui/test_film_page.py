@@ -43,12 +43,26 @@ def test_upload_analyse_and_results(page, clip_bytes):
     start.click().run()
     assert not page.exception and not page.error, _texts(page.error)
     metrics = {m.label: m.value for m in page.metric}
-    assert metrics["Scenes"] == "3" and metrics["Frames with faces"] == "0%"
+    # Three 1.6 s shots are shorter than a scene's minimum length: one scene.
+    assert metrics["Scenes"] == "1" and metrics["Screen time with faces"] == "0%"
     assert "No face was found" in _texts(page.warning)
-    assert len(page.get("plotly_chart")) == 2
+    assert len(page.get("plotly_chart")) == 3
     downloads = page.get("download_button")
-    assert [d.proto.label for d in downloads] == ["Per-scene table (CSV)", "Per-frame table (CSV)", "Summary (JSON)"]
+    assert sorted(d.proto.label for d in downloads) == sorted([
+        "Per-scene table (CSV)", "Per-shot table (CSV)", "Per-frame table (CSV)", "Summary (JSON)",
+        "Report (HTML, offline)", "Markers (EDL)", "Markers (CSV)"])
+    names = [d.proto.url for d in downloads]
     assert len(page.session_state["film.reports"]) == 1
+    files = next(iter(page.session_state["film.exports"].values()))
+    assert [f[0] for f in files.values()][:2] == ["clip_scenes.csv", "clip_shots.csv"]
+    assert all("clip" in f[0] and len(f[0]) < 30 for f in files.values()), "the film's name, never a hash"
+    assert '"source": "clip.mp4"' in files["Summary (JSON)"][1] and names
+
+    # Shots and fixed windows are post-processing: no new analysis.
+    page.radio(key="film.level").set_value("shots").run()
+    assert not page.exception and "Shot detail" in _texts(page.subheader)
+    page.radio(key="film.segments").set_value("shots").run()
+    assert {m.label: m.value for m in page.metric}["Scenes"] == "3" and len(page.session_state["film.reports"]) == 1
 
     # Changing the view re-runs the script without analysing again.
     page.radio(key="film.view").set_value("Heatmap").run()
@@ -70,15 +84,16 @@ def test_switching_pages_keeps_the_film_and_its_results(app_test, bundled, tiny_
     assert not at.exception
     assert "Showing **clip.mp4**" in _texts(at.caption)
     assert next(iter(at.session_state["film.reports"].values())) is report, "nothing is recomputed"
-    assert {m.label: m.value for m in at.metric}["Scenes"] == "3"
+    assert {m.label: m.value for m in at.metric}["Scenes"] == "1"
 
 
-def test_bad_upload_shows_an_error(page):
+def test_bad_upload_is_refused_at_once_in_plain_words(page):
     page.file_uploader[0].upload("notes.mp4", b"definitely not a film", "video/mp4").run()
-    next(b for b in page.button if b.label == "Analyse").click().run()
     assert not page.exception
     (error,) = page.error
-    assert "notes.mp4" in error.value and "not a video file" in error.value
+    assert error.value.startswith("notes.mp4: not a video file") and "/" not in error.value.split("(")[0]
+    assert "uploads" not in error.value and "cache" not in error.value       # no internal paths
+    assert not [b for b in page.button if b.label == "Analyse"] and not page.get("progress")
 
 
 def test_an_interrupted_analysis_resumes_from_its_checkpoint(page, clip_bytes, tmp_path):
@@ -105,7 +120,7 @@ def test_an_interrupted_analysis_resumes_from_its_checkpoint(page, clip_bytes, t
     resume.click().run()
     assert not page.exception and not page.error
     assert "Resumed from" in _texts(page.caption)
-    assert {m.label: m.value for m in page.metric}["Scenes"] == "3"
+    assert {m.label: m.value for m in page.metric}["Scenes"] == "1"
 
 
 def test_a_second_run_of_the_same_job_waits_for_the_first_to_finish():
@@ -126,3 +141,28 @@ def test_a_second_run_of_the_same_job_waits_for_the_first_to_finish():
         _job_lock("job-b").release()
     finally:
         lock.release()
+
+
+FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "media" / "videos" / \
+    "liveportrait_d3_expressions.mp4"
+YUNET = FACES.parents[2] / "models" / "face_detection_yunet_2026may.onnx"
+
+
+@pytest.mark.skipif(not (FACES.exists() and YUNET.exists()), reason=f"needs {FACES} and {YUNET} (../shared/data)")
+def test_a_real_face_film_fills_the_summary_charts_and_tables(page, monkeypatch):
+    monkeypatch.setenv("EMOTION_FACE_MODEL", str(YUNET))
+    page.select_slider(key="_w.film.fps").set_value(2.0).run()
+    page.file_uploader[0].upload("Expressions take 1.mp4", FACES.read_bytes(), "video/mp4").run()
+    next(b for b in page.button if b.label == "Analyse").click().run()
+    assert not page.exception and not page.error, _texts(page.error)
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["Dominant (not neutral)"] not in ("no face", "neutral")
+    assert int(metrics["Screen time with faces"].rstrip("%")) >= 80
+    assert "Mostly" in _texts(page.markdown) and page.get("video")
+    (report,) = page.session_state["film.reports"].values()
+    assert report.source == "Expressions take 1.mp4" and report.timeline.overall()["faces"] > 10
+    assert len(page.dataframe) >= 1                                     # the faces of the chosen scene
+    # A peak's play button starts the film at that moment.
+    play = next(b for b in page.button if b.key and b.key.startswith("film.top_peak"))
+    play.click().run()
+    assert page.session_state["film.play_at"] > 0 and page.get("video")[0].proto.start_time >= 0
