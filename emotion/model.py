@@ -409,16 +409,7 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     if not any((path / w).is_file() for w in _WEIGHTS):
         raise ModelLoadError(f"{name}: no model.safetensors in {path}; the checkpoint has no weights")
 
-    from transformers import AutoModelForImageClassification
-
-    try:
-        model = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True,
-                                                                trust_remote_code=False)
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"{name}: transformers cannot load it as an image-classification model "
-                             f"({first})") from exc
-    model.eval()
+    model = _network(path, config, name)
     if model.config.num_labels != len(labels):
         raise ModelLoadError(f"{name}: config has {len(labels)} labels but the model outputs {model.config.num_labels}")
 
@@ -435,6 +426,32 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
              ", mirror averaging" if mirror else "")
     return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror)
+
+
+def _network(path: Path, config: dict, name: str):
+    """The checkpoint's torch network in eval mode: plain PyTorch for ResNets it knows, else transformers.
+
+    Importing transformers' model code costs seconds (see :mod:`emotion.resnet`); the bundled
+    model does not need it. Anything the plain builder does not fit falls back to transformers,
+    which also gives the clearer error for a broken checkpoint.
+    """
+    from . import resnet
+
+    if resnet.supports(config) and (path / "model.safetensors").is_file():
+        try:
+            return resnet.load(path, config)
+        except (ValueError, KeyError, RuntimeError, TypeError, OSError) as exc:
+            log.info("%s: loading with transformers (the plain ResNet does not fit: %s)", name, exc)
+    from transformers import AutoModelForImageClassification
+
+    try:
+        model = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True,
+                                                                trust_remote_code=False)
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"{name}: transformers cannot load it as an image-classification model "
+                             f"({first})") from exc
+    return model.eval()
 
 
 @dataclass(frozen=True)
