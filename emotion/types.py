@@ -36,8 +36,10 @@ class Faces:
     """Face boxes found in one frame.
 
     ``boxes`` is float32 (N, 4) as x1, y1, x2, y2 in the pixels of the frame
-    given to the detector; ``scores`` float32 (N,) in [0, 1]. Arrays are
-    copied and made read-only.
+    given to the detector; ``scores`` float32 (N,) in [0, 1]. ``landmarks``,
+    when the detector finds them (YuNet does, Haar does not), is float32
+    (N, 5, 2): right eye, left eye, nose tip, right and left mouth corner, as
+    x, y in the same pixels; else None. Arrays are copied and made read-only.
 
     >>> Faces(boxes=[[10, 10, 50, 60]], scores=[0.9]).boxes.shape
     (1, 4)
@@ -45,6 +47,7 @@ class Faces:
 
     boxes: np.ndarray
     scores: np.ndarray
+    landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         boxes = _frozen_array(self.boxes, np.float32, "Faces.boxes")
@@ -60,6 +63,14 @@ class Faces:
             raise ValueError("Faces.boxes: expected x2 >= x1 and y2 >= y1 in every row")
         object.__setattr__(self, "boxes", boxes)
         object.__setattr__(self, "scores", scores)
+        if self.landmarks is not None:
+            marks = _frozen_array(self.landmarks, np.float32, "Faces.landmarks")
+            if marks.size == 0:
+                marks = np.zeros((0, 5, 2), np.float32)
+                marks.setflags(write=False)
+            if marks.shape != (boxes.shape[0], 5, 2):
+                raise ValueError(f"Faces.landmarks: expected shape ({boxes.shape[0]}, 5, 2), got {marks.shape}")
+            object.__setattr__(self, "landmarks", marks)
 
     @classmethod
     def empty(cls) -> Faces:
@@ -70,11 +81,13 @@ class Faces:
 
     def select(self, mask_or_index) -> Faces:
         """A new ``Faces`` holding the rows picked by a boolean mask or index array."""
-        return Faces(self.boxes[mask_or_index], self.scores[mask_or_index])
+        marks = None if self.landmarks is None else self.landmarks[mask_or_index]
+        return Faces(self.boxes[mask_or_index], self.scores[mask_or_index], marks)
 
     def scaled(self, factor: float) -> Faces:
         """Boxes multiplied by ``factor`` (to map a downscaled frame back to the original)."""
-        return Faces(self.boxes * np.float32(factor), self.scores)
+        marks = None if self.landmarks is None else self.landmarks * np.float32(factor)
+        return Faces(self.boxes * np.float32(factor), self.scores, marks)
 
 
 @dataclass(frozen=True, eq=False)
