@@ -132,27 +132,31 @@ def _screen_valence_per_second(film, n_seconds: int) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan)
 
 
-def find_peaks(mean: np.ndarray, viewers: np.ndarray, labels: Sequence[str], window_s: float,
+def find_peaks(per_viewer: np.ndarray, labels: Sequence[str], window_s: float,
                count: int = 5) -> list[tuple[int, int, float, float]]:
-    """(second, label index, level, rise) of the strongest rises of non-neutral emotions, at least 2 windows apart.
+    """(second, label index, level, rise) of the audience's strongest rises in a non-neutral emotion.
 
-    A rise at second ``s`` is the panel mean there minus its lowest value over the ``window_s``
-    seconds before it.
+    ``per_viewer`` is (V, S, L): each viewer's mean per second (NaN unseen). A viewer's rise at
+    second ``s`` is their value there minus their lowest over the ``window_s`` seconds before;
+    the audience's rise is the mean of its viewers' rises, so viewers arriving or leaving make
+    no peak. ``level`` is the audience's mean at ``s``. Peaks are at least two windows apart.
 
-    >>> find_peaks(np.array([[0.1], [0.1], [0.6], [0.2]]), np.ones(4), ["happy"], 2, 1)
-    [(2, 0, 0.6, 0.5)]
+    >>> v = np.array([[[0.1], [0.1], [0.6], [0.2]], [[0.2], [0.2], [0.4], [0.2]]])
+    >>> find_peaks(v, ["happy"], 2, 1)
+    [(2, 0, 0.5, 0.35)]
     """
     w = max(1, int(round(window_s)))
     cols = [j for j, lab in enumerate(labels) if lab != "neutral"]
-    m = np.where(viewers[:, None] > 0, mean, np.nan)[:, cols]
-    if m.shape[0] < 2 or not cols:
+    if per_viewer.shape[1] < 2 or not cols or per_viewer.shape[0] == 0:
         return []
-    padded = np.vstack([np.full((w, len(cols)), np.nan), m])
-    windows = np.lib.stride_tricks.sliding_window_view(padded[:-1], w, axis=0)        # (S, C, w)
+    m = per_viewer[:, :, cols]                                                     # (V, S, C)
+    padded = np.concatenate([np.full((m.shape[0], w, len(cols)), np.nan), m], axis=1)
+    windows = np.lib.stride_tricks.sliding_window_view(padded[:, :-1], w, axis=1)  # (V, S, C, w)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # an all-NaN window: no viewer before
-        low = np.nanmin(windows, axis=2)
-    rise = m - low
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN: a viewer unseen there
+        low = np.nanmin(windows, axis=3)
+        rise = np.nanmean(m - low, axis=0)                                         # (S, C)
+        level = np.nanmean(m, axis=0)
     rise[~np.isfinite(rise)] = -np.inf
     order = np.argsort(-rise, axis=None, kind="stable")
     picked: list[tuple[int, int, float, float]] = []
@@ -161,7 +165,7 @@ def find_peaks(mean: np.ndarray, viewers: np.ndarray, labels: Sequence[str], win
         if rise[s, c] <= 0 or len(picked) >= count:
             break
         if all(abs(s - p[0]) >= 2 * w for p in picked):
-            picked.append((s, cols[c], round(float(m[s, c]), 6), round(float(rise[s, c]), 6)))
+            picked.append((s, cols[c], round(float(level[s, c]), 6), round(float(rise[s, c]), 6)))
     return picked
 
 
@@ -258,8 +262,7 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
     names = [f"{r.name} #{v + 1}" for r in reactions for v in range(r.viewers)]
     summaries = _viewer_summary(reactions, labels, whole_stats)
     found = [Peak(float(s), labels[j], level, rise, int(scene_of_second[s]), int(per_second["viewers"][s]))
-             for s, j, level, rise in find_peaks(per_second["mean"], per_second["viewers"], labels,
-                                                 audience.peak_window_s, peaks)]
+             for s, j, level, rise in find_peaks(per_second["per_viewer"], labels, audience.peak_window_s, peaks)]
     correlation = _correlation(np.array([r.audience_valence for r in rows]),
                                np.array([r.screen_valence for r in rows])) if rows else None
     notes = [w for r in reactions for w in r.warnings]

@@ -229,7 +229,7 @@ def onset_envelope(x: np.ndarray) -> np.ndarray:
 
     >>> env = onset_envelope(np.random.default_rng(0).normal(size=RATE * 2).astype(np.float32))
     >>> env.shape
-    (198,)
+    (197,)
     """
     x = np.asarray(x, np.float32)
     rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) or 1.0
