@@ -121,3 +121,31 @@ def write_recording(path: Path, sound: np.ndarray | None, duration_s: float, vie
             for packet in audio.encode():
                 out.mux(packet)
     return Path(path)
+
+
+def write_film(path: Path, duration_s: float = 20.0, fps: int = 10, rate: int = SOUND_RATE) -> Path:
+    """A small stand-in film: flat colour scenes with a hard cut every 5 s, and the trailer's first seconds of sound."""
+    import av
+
+    colours = [(220, 30, 30), (20, 40, 110), (235, 235, 235), (30, 200, 60)]
+    sound = decode_sound(TRAILER, rate)[: int(duration_s * rate)]
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
+        audio = out.add_stream("aac", rate=rate)
+        audio.layout = "mono"
+        for i in range(int(duration_s * fps)):
+            rgb = np.empty((64, 96, 3), np.uint8)
+            rgb[:] = colours[int(i / fps // 5) % len(colours)]
+            for packet in video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        for start in range(0, len(sound), 1024):
+            frame = av.AudioFrame.from_ndarray(sound[start:start + 1024].reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return Path(path)
