@@ -180,7 +180,7 @@ def test_offset_outside_the_film_is_a_warning(film):
 @pytest.mark.parametrize("kwargs, message", [
     ({"labels": ("joy",)}, "canonical"),
     ({"face": [[True, True]]}, "face"),
-    ({"probs": [[[1.0, 0.0, 0.0, 0.0]]]}, "probs"),
+    ({"probs": [[[1.0, 0.0]]]}, "probs"),
     ({"sync": "guess"}, "sync"),
 ])
 def test_reaction_validates(kwargs, message):
