@@ -150,18 +150,19 @@ def _name(path) -> str:
     return Path(path).name
 
 
-def load_audio(path: str | os.PathLike, rate: int = RATE) -> np.ndarray:
+def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = None) -> np.ndarray:
     """The file's first sound track as mono float32 at ``rate`` Hz, on the video's clock.
 
     Sample 0 is the video's start: sound that starts later is padded with
     silence, sound that starts earlier is trimmed. Raises
     :class:`~emotion.errors.SyncError` when there is no sound track or it is
-    silent, saying that an offset must then be given by hand.
+    silent, saying that an offset must then be given by hand. ``name`` is
+    what messages call the file (default its file name).
     """
     import av
 
     path = Path(path)
-    name = path.name
+    name = name or path.name
     if not path.is_file():
         raise UnreadableMedia(f"{path}: no such file; check the path")
     try:
@@ -172,8 +173,7 @@ def load_audio(path: str | os.PathLike, rate: int = RATE) -> np.ndarray:
     with container:
         if not container.streams.audio:
             raise SyncError(f"{name} has no sound track, so it cannot be aligned to the film by its sound; "
-                            "give its offset by hand (the recording time at which the film starts, "
-                            "e.g. --offset NAME=12.5)")
+                            "give its offset by hand (the recording time at which the film starts)")
         stream = container.streams.audio[0]
         origin = 0.0
         videos = container.streams.video
@@ -206,8 +206,7 @@ def load_audio(path: str | os.PathLike, rate: int = RATE) -> np.ndarray:
         x = x[-shift:]
     if len(x) < WIN * 4 or float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) < 1e-4:
         raise SyncError(f"{name}: its sound track is silent or too short, so it cannot be aligned to the film "
-                        "by its sound; give its offset by hand (the recording time at which the film starts, "
-                        "e.g. --offset NAME=12.5)")
+                        "by its sound; give its offset by hand (the recording time at which the film starts)")
     return x
 
 
@@ -373,14 +372,15 @@ def _pieces(sections: list[Section]) -> list[tuple[float, float]]:
 
 def sync_offset(film_path: str | os.PathLike, recording_path: str | os.PathLike, *,
                 section_s: float | None = None, max_offset_s: float | None = None,
-                cache: bool = True) -> SyncResult:
+                cache: bool = True, name: str | None = None) -> SyncResult:
     """Find where the film starts in a reaction recording, from their sound.
 
     ``section_s`` is the length of the sections checked on their own (default:
     a sixth of the recording, 10 s to 5 min). ``max_offset_s`` limits the
     offsets searched to ``[-max_offset_s, max_offset_s]`` (default: any where
     most of the recording overlaps the film). With ``cache`` the film's sound
-    envelope is kept on disk for the next reaction to the same film.
+    envelope is kept on disk for the next reaction to the same film. ``name``
+    is what messages call the recording (default its file name).
 
     Raises :class:`~emotion.errors.SyncError` when either file has no usable
     sound; a weak or inconsistent match is a result with ``warnings``.
@@ -391,7 +391,8 @@ def sync_offset(film_path: str | os.PathLike, recording_path: str | os.PathLike,
     film_path, recording_path = Path(film_path), Path(recording_path)
     if not film_path.is_file():
         raise UnreadableMedia(f"{film_path}: no such file; check the path")
-    rec = onset_envelope(load_audio(recording_path))
+    name = name or recording_path.name
+    rec = onset_envelope(load_audio(recording_path, name=name))
     try:
         film = _film_envelope(film_path, cache)
     except SyncError as exc:
@@ -404,7 +405,7 @@ def sync_offset(film_path: str | os.PathLike, recording_path: str | os.PathLike,
         keep = np.abs(lags) <= max_offset_s * FRAMES_PER_S
         lags, score = lags[keep], score[keep]
     if len(score) == 0:
-        raise SyncError(f"{recording_path.name}: no offset within the range searched lets the recording overlap "
+        raise SyncError(f"{name}: no offset within the range searched lets the recording overlap "
                         "the film; give its offset by hand")
     lag, confidence, i = _best(lags, score)
     offset = lag / FRAMES_PER_S
@@ -412,7 +413,6 @@ def sync_offset(film_path: str | os.PathLike, recording_path: str | os.PathLike,
     sections = _sections(corr, rec, section_s)
     pieces = _pieces(sections) or [(0.0, offset)]
     warnings = []
-    name = recording_path.name
     if len(pieces) > 1:
         parts = "; ".join(f"from {_clock(a)} in the recording the film started at {_clock(b)}" for a, b in pieces)
         warnings.append(f"{name}: parts of the recording match the film at different offsets (a paused or "

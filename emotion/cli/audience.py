@@ -17,7 +17,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..errors import SettingsError
+from ..errors import SettingsError, SyncError
 from .film import ProgressBar, _write
 from .options import add_model_options
 
@@ -126,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
             if path in offsets:
                 offset = offsets[path]
             else:
-                offset = syncs[path] = sync_offset(args.film, path, cache=cache)
+                try:
+                    offset = syncs[path] = sync_offset(args.film, path, cache=cache)
+                except SyncError as exc:
+                    raise SyncError(f"{exc}: --offset {name}=SECONDS") from exc
                 say(f"{name}: the film starts at {offset.offset_s:+.3f} s of the recording "
                     f"(from the sound, confidence {offset.confidence:.2f})")
             say(f"reaction: {name}")

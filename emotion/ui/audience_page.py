@@ -61,7 +61,7 @@ def _sync(film: StoredUpload, rec: StoredUpload):
     if key not in syncs:
         try:
             with st.spinner(f"Aligning {rec.name} to the film by sound…"):
-                syncs[key] = sync_offset(film.path, rec.path)
+                syncs[key] = sync_offset(film.path, rec.path, name=rec.name)
         except EmotionError as exc:
             syncs[key] = str(exc)
     return syncs[key]
@@ -73,7 +73,7 @@ def _offset_box(film: StoredUpload, rec: StoredUpload, number: int) -> float | N
     key = f"{_P}offset.{rec.sha256[:16]}"
     with st.expander(f"Reaction {number}: {rec.name}", expanded=True):
         if isinstance(sync, str):
-            st.error(sync)
+            st.warning(f"{sync}: type it below.")
             value = st.number_input("Offset (s): the recording time at which the film starts", value=None,
                                     step=0.1, format="%.2f", key=key, placeholder="type the offset")
             return None if value is None else float(value)

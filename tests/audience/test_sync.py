@@ -47,7 +47,7 @@ def test_unrelated_sound_is_a_weak_match(shared_media, tmp_path):
 
 
 def test_recording_without_sound_says_an_offset_is_needed(shared_media, recordings):
-    with pytest.raises(SyncError, match=r"no sound track.*by hand.*--offset"):
+    with pytest.raises(SyncError, match=r"no sound track.*by hand"):
         sync_offset(shared_media.TRAILER, recordings("mute.mp4", 0.0, 10.0, sound=False), cache=False)
 
 
@@ -66,7 +66,7 @@ def test_film_envelope_is_cached_for_the_next_reaction(shared_media, recordings,
     assert len(list((tmp_path / "audience" / "audio").glob("*.npy"))) == 1
     decoded = []
     real = sync.load_audio
-    monkeypatch.setattr(sync, "load_audio", lambda p, *a: decoded.append(p) or real(p, *a))
+    monkeypatch.setattr(sync, "load_audio", lambda p, *a, **k: decoded.append(p) or real(p, *a, **k))
     second = sync_offset(shared_media.TRAILER, path)
     assert decoded == [path], "only the recording is decoded again"
     assert second.offset_s == pytest.approx(first.offset_s)
