@@ -51,10 +51,8 @@ def face_frames(size: int, fps: float, count: int) -> list[np.ndarray]:
         stream = container.streams.video[0]
         src_fps = float(stream.average_rate)
         for i, frame in enumerate(container.decode(stream)):
-            if int(i * fps / src_fps) >= len(frames) + 0:
-                if int(i * fps / src_fps) == len(frames):
-                    frames.append(cv2.resize(frame.to_ndarray(format="rgb24"), (size, size),
-                                             interpolation=cv2.INTER_AREA))
+            if int(i * fps / src_fps) == len(frames):   # the first source frame of each output frame
+                frames.append(cv2.resize(frame.to_ndarray(format="rgb24"), (size, size), interpolation=cv2.INTER_AREA))
     return [frames[i % len(frames)] for i in range(count)]
 
 

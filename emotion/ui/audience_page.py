@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from emotion.audience import AudienceSettings, analyze_audience, analyze_reaction, sync_offset
@@ -21,7 +22,6 @@ from emotion.audience.charts import panel_figure, sync_figure, viewer_figure
 from emotion.audience.html import report_html
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, analyze_video
-from emotion.film.timeline import timecode
 from emotion.paths import cache_dir
 
 from .film_page import VIDEO_TYPES, StoredUpload, progress_text, store_upload
@@ -193,8 +193,11 @@ def show_panel(report) -> None:
     cols[3].metric("Valence vs screen", "–" if corr is None else f"{corr:+.2f}",
                    help="correlation over scenes of the audience's valence with the faces on screen")
     st.subheader("Panel timeline")
-    emotions = st.multiselect("Emotions", list(report.labels),
-                              default=[e for e in report.labels if e != "neutral"][:4], key=f"{_P}emotions")
+    means = np.nanmean(report.seconds.mean, axis=0) if np.isfinite(report.seconds.mean).any() else \
+        np.zeros(len(report.labels))
+    strongest = [report.labels[j] for j in np.argsort(-np.nan_to_num(means)) if report.labels[j] != "neutral"][:4]
+    emotions = st.multiselect("Emotions", list(report.labels), default=strongest, key=f"{_P}emotions",
+                              help="by default the four the audience showed most, besides neutral")
     st.plotly_chart(panel_figure(report, emotions), key=f"{_P}panel")
     st.subheader("Scenes ranked by audience response")
     ranking = report.ranking()
