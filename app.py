@@ -16,6 +16,7 @@ PAGES = (
     ("pages/1_Image.py", "Image", "🖼️", "upload a photo: every face's emotion, annotated image, CSV/JSON"),
     ("pages/2_Webcam.py", "Webcam", "🎥", "live analysis of your webcam in the browser, nothing stored"),
     ("pages/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
+    ("pages/4_Audience.py", "Audience", "👥", "how viewers reacted to a film, scene by scene, from reaction videos"),
 )
 
 loaded = setup_page(None, "🙂")   # the shared prologue; None: the home page

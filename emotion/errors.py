@@ -38,3 +38,7 @@ class AnalysisCancelled(EmotionError):
 
 class DataError(EmotionError):
     """Training or evaluation data is missing or malformed."""
+
+
+class SyncError(EmotionError):
+    """A reaction recording could not be aligned to its film by sound (no sound, or no match)."""

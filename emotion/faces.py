@@ -79,8 +79,9 @@ def _downscale(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-def _finish(boxes: np.ndarray, scores: np.ndarray, scale: float, shape, min_face: int) -> Faces:
-    """Map boxes from the detection frame back to the input frame, clip, and drop small ones."""
+def _finish(boxes: np.ndarray, scores: np.ndarray, scale: float, shape, min_face: int,
+            landmarks: np.ndarray | None = None) -> Faces:
+    """Map boxes (and landmarks) from the detection frame back to the input frame, clip, and drop small ones."""
     if len(boxes) == 0:
         return Faces.empty()
     boxes = boxes.astype(np.float32) / np.float32(scale)
@@ -90,7 +91,9 @@ def _finish(boxes: np.ndarray, scores: np.ndarray, scale: float, shape, min_face
     sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     keep = sides >= min_face
     order = np.argsort(-scores[keep], kind="stable")
-    return Faces(boxes[keep][order], scores[keep][order].astype(np.float32))
+    if landmarks is not None:
+        landmarks = (landmarks.astype(np.float32) / np.float32(scale))[keep][order]
+    return Faces(boxes[keep][order], scores[keep][order].astype(np.float32), landmarks=landmarks)
 
 
 def _check_params(min_face: int, threshold: float, max_side: int) -> None:
@@ -160,7 +163,9 @@ class YuNetDetector(_Resizable):
             return Faces.empty()
         xywh = out[:, :4]
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:4]], axis=1)
-        return _finish(boxes, out[:, -1], scale, rgb.shape, self.min_face)
+        # Columns 4-13: right eye, left eye, nose tip, right and left mouth corner (x, y each).
+        marks = out[:, 4:14].reshape(-1, 5, 2) if out.shape[1] >= 15 else None
+        return _finish(boxes, out[:, -1], scale, rgb.shape, self.min_face, marks)
 
 
 class HaarDetector(_Resizable):

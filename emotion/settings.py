@@ -52,6 +52,12 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "smoothing_s": (float, 0, 10, "seconds"),
     "track_ttl_s": (float, 0.1, 60, "seconds"),
     "queue_size": (int, 1, 100_000, "reports"),
+    # audience screenings (AudienceSettings)
+    "min_viewer_s": (float, 0, 3600, "seconds"),
+    "stitch_gap_s": (float, 0, 36000, "seconds"),
+    "attention_yaw": (float, 0.05, 2, "(nose offset / eye distance)"),
+    "expressive_threshold": (float, 0.05, 0.99, "(probability)"),
+    "peak_window_s": (float, 1, 600, "seconds"),
 }
 
 
@@ -207,3 +213,45 @@ class FilmSettings:
         for name in ("batch", "threaded", "checkpoint_every"):
             d.pop(name)
         return d
+
+
+@dataclass(frozen=True)
+class AudienceSettings:
+    """How reaction recordings are read and a panel is summed (see :mod:`emotion.audience`).
+
+    ``fps``: frames of each recording sampled per second; ``detect_side``: sampled frames are
+    shrunk to this long side for face detection; ``batch``: face crops per model call.
+    ``track_iou``: box overlap that continues a viewer's track between samples;
+    ``stitch_gap_s``: a track that ends may be continued by one that starts near it up to this
+    much later (a viewer who looked down or left the room); ``min_viewer_s``: face tracks shorter
+    than this (or than a quarter of the recording, if that is less) are not viewers.
+    ``attention_yaw``: how far the nose may sit from the eyes' midpoint, in eye distances, for a
+    face to count as turned towards the screen. ``expressive_threshold``: a viewer is expressive
+    when the mean probability of some emotion other than neutral passes it.
+    ``peak_window_s``: audience peaks are rises over this many seconds.
+
+    >>> AudienceSettings(fps=4).fps
+    4.0
+    """
+
+    fps: float = 4.0
+    detect_side: int = 480
+    batch: int = 32
+    track_iou: float = 0.3
+    stitch_gap_s: float = 600.0
+    min_viewer_s: float = 10.0
+    attention_yaw: float = 0.4
+    expressive_threshold: float = 0.5
+    peak_window_s: float = 3.0
+    checkpoint_every: float = 10.0
+
+    def __post_init__(self) -> None:
+        _validate(self, "fps", "detect_side", "batch", "track_iou", "stitch_gap_s", "min_viewer_s",
+                  "attention_yaw", "expressive_threshold", "peak_window_s", "checkpoint_every")
+
+    def replace(self, **changes) -> AudienceSettings:
+        return replace(self, **changes)
+
+    def scan_fields(self) -> dict[str, Any]:
+        """The settings that change what is read from a recording (the rest only change the summing)."""
+        return {"fps": self.fps, "detect_side": self.detect_side}

@@ -39,8 +39,11 @@ class Faces:
     the frame it was given) and ``scores`` (float32 (N,), in [0, 1]); the
     model adds ``probs`` (float32 (N, L) over ``labels``, canonical names);
     tracking adds ``track_ids`` (int64 (N,), 0 = not tracked). Columns not yet
-    filled are empty, never None. Arrays are copied and made read-only; every
-    step returns a new table (:meth:`with_emotions`, :meth:`with_tracks`).
+    filled are empty, never None, except ``landmarks``: float32 (N, 5, 2), right
+    eye, left eye, nose tip, right and left mouth corner as x, y in the box's
+    pixels, when the detector finds them (YuNet does), else None (Haar). Arrays
+    are copied and made read-only; every step returns a new table
+    (:meth:`with_emotions`, :meth:`with_tracks`).
     :class:`FaceResult` is a read-only view of one row, for display and JSON.
 
     >>> faces = Faces(boxes=[[10, 10, 50, 60]], scores=[0.9])
@@ -56,6 +59,7 @@ class Faces:
     labels: tuple[str, ...] = ()
     probs: np.ndarray | None = None
     track_ids: np.ndarray | None = None
+    landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         boxes = _frozen_array(self.boxes, np.float32, "Faces.boxes")
@@ -86,8 +90,15 @@ class Faces:
             tracks = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.track_ids")
         if tracks.shape != (n,):
             raise ValueError(f"Faces.track_ids: expected shape ({n},), got {tracks.shape}")
+        marks = self.landmarks
+        if marks is not None:
+            marks = _frozen_array(marks, np.float32, "Faces.landmarks")
+            if marks.size == 0:
+                marks = _frozen_array(np.zeros((0, 5, 2), np.float32), np.float32, "Faces.landmarks")
+            if marks.shape != (n, 5, 2):
+                raise ValueError(f"Faces.landmarks: expected shape ({n}, 5, 2), got {marks.shape}")
         for name, value in (("boxes", boxes), ("scores", scores), ("labels", labels), ("probs", probs),
-                            ("track_ids", tracks)):
+                            ("track_ids", tracks), ("landmarks", marks)):
             object.__setattr__(self, name, value)
 
     @classmethod
@@ -103,8 +114,11 @@ class Faces:
         labels = tables[0].labels
         if any(t.labels != labels for t in tables):
             raise ValueError("Faces.concat: expected tables over the same labels")
+        marks = None
+        if all(t.landmarks is not None for t in tables):
+            marks = np.concatenate([t.landmarks for t in tables])
         return cls(np.concatenate([t.boxes for t in tables]), np.concatenate([t.scores for t in tables]), labels,
-                   np.concatenate([t.probs for t in tables]), np.concatenate([t.track_ids for t in tables]))
+                   np.concatenate([t.probs for t in tables]), np.concatenate([t.track_ids for t in tables]), marks)
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -125,20 +139,22 @@ class Faces:
         """This table with the model's probabilities, one row per face."""
         if len(emotions) != len(self):
             raise ValueError(f"Faces.with_emotions: expected {len(self)} rows of probabilities, got {len(emotions)}")
-        return Faces(self.boxes, self.scores, emotions.labels, emotions.probs, self.track_ids)
+        return Faces(self.boxes, self.scores, emotions.labels, emotions.probs, self.track_ids, self.landmarks)
 
     def with_tracks(self, track_ids) -> Faces:
         """This table with a track id per face."""
-        return Faces(self.boxes, self.scores, self.labels, self.probs, track_ids)
+        return Faces(self.boxes, self.scores, self.labels, self.probs, track_ids, self.landmarks)
 
     def select(self, mask_or_index) -> Faces:
         """A new table holding the rows picked by a boolean mask or index array."""
+        marks = None if self.landmarks is None else self.landmarks[mask_or_index]
         return Faces(self.boxes[mask_or_index], self.scores[mask_or_index], self.labels,
-                     self.probs[mask_or_index], self.track_ids[mask_or_index])
+                     self.probs[mask_or_index], self.track_ids[mask_or_index], marks)
 
     def scaled(self, factor: float) -> Faces:
         """Boxes multiplied by ``factor`` (to map a downscaled frame back to the original)."""
-        return Faces(self.boxes * np.float32(factor), self.scores, self.labels, self.probs, self.track_ids)
+        marks = None if self.landmarks is None else self.landmarks * np.float32(factor)
+        return Faces(self.boxes * np.float32(factor), self.scores, self.labels, self.probs, self.track_ids, marks)
 
     def rows(self) -> tuple[FaceResult, ...]:
         """One :class:`FaceResult` per face (scored tables only): integer boxes, top emotion, probabilities."""

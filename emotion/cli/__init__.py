@@ -22,6 +22,7 @@ from ..errors import EmotionError
 COMMANDS: dict[str, tuple[str, str]] = {
     "image": ("emotion.cli.image", "find faces in photos and score their emotions"),
     "film": ("emotion.cli.film", "per-scene emotion timeline of a film or trailer"),
+    "audience": ("emotion.cli.audience", "how an audience reacted to a film, scene by scene, from reaction videos"),
     "train": ("emotion.cli.train", "train the bundled emotion model on FER2013/FER+"),
     "evaluate": ("emotion.cli.evaluate", "measure a model on FER2013/FER+ or a folder of faces"),
     "average": ("emotion.cli.average", "average the weights of checkpoints fine-tuned from the same one"),

@@ -65,10 +65,14 @@ class ProgressBar:
         h, m = divmod(m, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
+    def found(self, p) -> str:
+        """What the pass has found so far (subclasses for other kinds of pass say something else)."""
+        return f"{p.scenes} shots · {p.faces} faces"
+
     def __call__(self, p) -> None:
         frac = p.fraction if p.fraction is not None else 0.0
         text = (f"{frac:6.1%} {self._clock(p.position)}/{self._clock(p.duration)} of video · "
-                f"{p.scenes} shots · {p.faces} faces · elapsed {self._clock(p.elapsed)} · ETA {self._clock(p.eta)}")
+                f"{self.found(p)} · elapsed {self._clock(p.elapsed)} · ETA {self._clock(p.eta)}")
         if self.tty:
             filled = round(frac * self.width)
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {text}\x1b[K")

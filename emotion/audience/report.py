@@ -1,0 +1,215 @@
+"""The panel's result: :class:`AudienceReport`, its per-scene, per-second and per-viewer tables, CSV and JSON.
+
+Column meanings (per scene and per second alike):
+
+* ``viewers``: viewers whose face was seen in the scene/second; ``watching``: viewers whose
+  recording covers it (face seen or not).
+* ``audience_<emotion>``: the mean across viewers of each viewer's mean probability over the
+  scene/second; ``_lo``/``_hi``: its 95% confidence interval (Student's t, ``viewers - 1`` degrees
+  of freedom; each viewer is one observation, because one viewer's moments are not independent).
+  Empty with fewer than two viewers.
+* ``expressive_share``: the mean across viewers with a face of the share of their sampled moments
+  in which some emotion other than neutral passed the threshold.
+* ``attentive_share``: the mean across watching viewers of the share of their sampled moments in
+  which their face was seen turned towards the screen.
+* ``audience_valence``: positive minus negative emotions of the audience means (-1..1);
+  ``screen_valence``: the same for the faces on screen (the film's own analysis).
+* ``audience_expression``: the audience means of every emotion but neutral, summed: how much
+  the audience's faces moved; scenes are ranked by it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..film.shots import Scene
+from ..film.timeline import timecode
+from ..settings import AudienceSettings
+
+
+def _num(v, digits: int = 4):
+    return None if v is None or not math.isfinite(float(v)) else round(float(v), digits)
+
+
+@dataclass(frozen=True)
+class AudienceSceneRow:
+    """One scene's audience numbers; see the module docstring for each."""
+
+    scene: int
+    start_s: float
+    end_s: float
+    viewers: int
+    watching: int
+    mean: Mapping[str, float]
+    lo: Mapping[str, float]
+    hi: Mapping[str, float]
+    expressive_share: float
+    attentive_share: float
+    audience_valence: float
+    screen_valence: float
+    audience_expression: float
+
+    def to_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"scene": self.scene, "start_timecode": timecode(self.start_s),
+                               "end_timecode": timecode(self.end_s), "start_s": _num(self.start_s, 3),
+                               "end_s": _num(self.end_s, 3), "viewers": self.viewers, "watching": self.watching}
+        for lab in self.mean:
+            row[f"audience_{lab}"] = _num(self.mean[lab])
+            row[f"audience_{lab}_lo"] = _num(self.lo[lab])
+            row[f"audience_{lab}_hi"] = _num(self.hi[lab])
+        row.update({"expressive_share": _num(self.expressive_share), "attentive_share": _num(self.attentive_share),
+                    "audience_valence": _num(self.audience_valence), "screen_valence": _num(self.screen_valence),
+                    "audience_expression": _num(self.audience_expression)})
+        return row
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A moment the audience's expression rose most: second of film time, emotion, level and rise."""
+
+    time_s: float
+    emotion: str
+    level: float
+    rise: float
+    scene: int
+    viewers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time_s": _num(self.time_s, 3), "timecode": timecode(self.time_s), "emotion": self.emotion,
+                "level": _num(self.level), "rise": _num(self.rise), "scene": self.scene, "viewers": self.viewers}
+
+
+@dataclass(frozen=True, eq=False)
+class SecondStats:
+    """Per second of film time (S seconds): the panel's numbers as arrays (see the module docstring)."""
+
+    mean: np.ndarray        # (S, L)
+    lo: np.ndarray          # (S, L)
+    hi: np.ndarray          # (S, L)
+    viewers: np.ndarray     # (S,)
+    watching: np.ndarray    # (S,)
+    expressive: np.ndarray  # (S,)
+    attentive: np.ndarray   # (S,)
+    valence: np.ndarray     # (S,)
+    screen_valence: np.ndarray  # (S,)
+    scene: np.ndarray       # (S,)
+
+    def __post_init__(self) -> None:
+        s = len(self.viewers)
+        for name in ("mean", "lo", "hi"):
+            if getattr(self, name).shape[0] != s:
+                raise ValueError(f"SecondStats.{name}: expected {s} rows, got {getattr(self, name).shape[0]}")
+        for name in ("watching", "expressive", "attentive", "valence", "screen_valence", "scene"):
+            if getattr(self, name).shape != (s,):
+                raise ValueError(f"SecondStats.{name}: expected shape ({s},), got {getattr(self, name).shape}")
+
+
+@dataclass(frozen=True, eq=False)
+class AudienceReport:
+    """The result of :func:`~emotion.audience.analyze_audience`: the panel per scene, per second and per viewer.
+
+    ``viewer_names[k]`` says which reaction (and which face in it) viewer
+    ``k + 1`` is; ``viewer_seconds`` (V, S, L) holds each viewer's mean
+    probabilities per second of film (NaN where the face was not seen).
+    """
+
+    film: str
+    duration_s: float
+    labels: tuple[str, ...]
+    scenes: tuple[Scene, ...]
+    rows: tuple[AudienceSceneRow, ...]
+    seconds: SecondStats
+    reactions: tuple[dict, ...]
+    viewer_names: tuple[str, ...]
+    viewer_seconds: np.ndarray
+    viewer_summary: tuple[dict, ...]
+    peaks: tuple[Peak, ...]
+    valence_correlation: float | None
+    settings: AudienceSettings
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.rows) != len(self.scenes):
+            raise ValueError(f"AudienceReport: {len(self.scenes)} scenes but {len(self.rows)} rows")
+        v = len(self.viewer_names)
+        if self.viewer_seconds.shape != (v, len(self.seconds.viewers), len(self.labels)):
+            raise ValueError(f"AudienceReport.viewer_seconds: expected ({v}, {len(self.seconds.viewers)}, "
+                             f"{len(self.labels)}), got {self.viewer_seconds.shape}")
+        for name in ("rows", "reactions", "viewer_names", "viewer_summary", "peaks", "warnings", "scenes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def viewers(self) -> int:
+        return len(self.viewer_names)
+
+    # ---------------------------------------------------------------- tables
+
+    def scene_table(self):
+        """One row per scene (pandas DataFrame), the per-scene CSV's columns."""
+        import pandas as pd
+
+        return pd.DataFrame([r.to_dict() for r in self.rows])
+
+    def second_table(self):
+        """One row per second of film time."""
+        import pandas as pd
+
+        s = self.seconds
+        n = len(s.viewers)
+        data: dict[str, Any] = {"second": np.arange(n), "timecode": [timecode(float(t)) for t in range(n)],
+                                "scene": s.scene, "viewers": s.viewers, "watching": s.watching}
+        for j, lab in enumerate(self.labels):
+            data[f"audience_{lab}"] = np.round(s.mean[:, j], 4)
+            data[f"audience_{lab}_lo"] = np.round(s.lo[:, j], 4)
+            data[f"audience_{lab}_hi"] = np.round(s.hi[:, j], 4)
+        data.update({"expressive_share": np.round(s.expressive, 4), "attentive_share": np.round(s.attentive, 4),
+                     "audience_valence": np.round(s.valence, 4), "screen_valence": np.round(s.screen_valence, 4)})
+        return pd.DataFrame(data)
+
+    def viewer_table(self):
+        """One row per viewer: which reaction, how much was seen, mean emotions, shares, valence."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.viewer_summary))
+
+    def viewer_trace(self, viewer: int):
+        """Viewer ``viewer`` (from 1) per second: time and mean probability of each emotion (NaN unseen)."""
+        import pandas as pd
+
+        if not 1 <= viewer <= self.viewers:
+            raise ValueError(f"viewer must be 1 to {self.viewers}, got {viewer}")
+        data = {"second": np.arange(self.viewer_seconds.shape[1])}
+        data.update({lab: self.viewer_seconds[viewer - 1, :, j] for j, lab in enumerate(self.labels)})
+        return pd.DataFrame(data)
+
+    def scenes_csv(self) -> str:
+        return self.scene_table().to_csv(index=False)
+
+    def seconds_csv(self) -> str:
+        return self.second_table().to_csv(index=False)
+
+    def viewers_csv(self) -> str:
+        return self.viewer_table().to_csv(index=False)
+
+    def ranking(self):
+        """Scenes ranked by the audience's response (``audience_expression``), strongest first."""
+        table = self.scene_table()
+        return table.sort_values("audience_expression", ascending=False, na_position="last", kind="stable")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: film, settings, reactions (name, offset_s, sync, confidence, viewers, ...), peaks, scenes."""
+        return {"film": self.film, "duration_s": _num(self.duration_s, 3), "labels": list(self.labels),
+                "settings": asdict(self.settings), "viewers": self.viewers,
+                "reactions": [dict(r) for r in self.reactions], "peaks": [p.to_dict() for p in self.peaks],
+                "valence_correlation": _num(self.valence_correlation), "warnings": list(self.warnings),
+                "viewer_summary": [dict(v) for v in self.viewer_summary],
+                "scenes": [r.to_dict() for r in self.rows]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

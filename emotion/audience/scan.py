@@ -1,0 +1,243 @@
+"""Reading a reaction recording once: the faces seen a few times a second, on the recording's own clock.
+
+:func:`scan_recording` decodes the recording (:mod:`emotion.film.video`),
+samples ``fps`` frames a second, finds faces with their five landmarks and
+scores them in batches. What it gathers (:class:`ScanState`) does not depend
+on the film or the offset, so it is cached by (file content, model, face
+detector, settings) and a corrected offset costs nothing. The state is saved
+every few seconds and when the scan stops, so an interrupted scan resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AnalysisCancelled
+from ..faces import crop_faces
+from ..film.cache import cache_key
+from ..film.sampling import Progress, scaled_face_detector
+from ..film.video import VideoReader
+
+log = logging.getLogger(__name__)
+
+#: Bump when the saved layout or the meaning of a saved value changes.
+FORMAT = 1
+
+
+@dataclass
+class ScanState:
+    """Everything a scan has gathered so far (recording time, faces, landmarks, probabilities)."""
+
+    labels: tuple[str, ...]
+    width: int
+    height: int
+    duration: float = 0.0
+    sample_time: list[float] = field(default_factory=list)
+    face_sample: list[np.ndarray] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+    landmarks: list[np.ndarray] = field(default_factory=list)
+    probs: list[np.ndarray] = field(default_factory=list)
+    done: bool = False
+    complete: bool = True
+    reason: str = ""
+
+    @property
+    def last_sample(self) -> float:
+        return self.sample_time[-1] if self.sample_time else -1.0
+
+    def add(self, time_s: float, boxes, scores, landmarks, probs) -> None:
+        index = len(self.sample_time)
+        self.sample_time.append(float(time_s))
+        if len(boxes):
+            self.face_sample.append(np.full(len(boxes), index, np.int64))
+            self.boxes.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+            self.scores.append(np.asarray(scores, np.float32).reshape(-1))
+            self.landmarks.append(np.asarray(landmarks, np.float32).reshape(-1, 5, 2))
+            self.probs.append(np.asarray(probs, np.float32).reshape(len(boxes), len(self.labels)))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        def cat(parts, shape, dtype):
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
+        return {"sample_time": np.asarray(self.sample_time, np.float64),
+                "face_sample": cat(self.face_sample, (0,), np.int64),
+                "boxes": cat(self.boxes, (0, 4), np.float32), "scores": cat(self.scores, (0,), np.float32),
+                "landmarks": cat(self.landmarks, (0, 5, 2), np.float32),
+                "probs": cat(self.probs, (0, len(self.labels)), np.float32)}
+
+    def faces(self) -> int:
+        return sum(len(s) for s in self.face_sample)
+
+
+class ScanCache:
+    """A directory of ``<key>.npz`` scans, the ``keep`` most recently written kept; thread-safe."""
+
+    def __init__(self, root: str | os.PathLike, keep: int = 256):
+        self.root = Path(root)
+        self.keep = int(keep)
+        self._lock = threading.Lock()
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def save(self, key: str, state: ScanState) -> None:
+        meta = {"format": FORMAT, "labels": list(state.labels), "width": state.width, "height": state.height,
+                "duration": state.duration, "done": state.done, "complete": state.complete,
+                "reason": state.reason}
+        target = self.path(key)
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+            try:
+                np.savez(tmp, meta=np.array(json.dumps(meta)), **state.arrays())
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            old = sorted(self.root.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[self.keep:]
+            for p in old:
+                p.unlink(missing_ok=True)
+
+    def load(self, key: str) -> ScanState | None:
+        """The saved scan for ``key``, or None (missing, another format, or damaged: then removed)."""
+        target = self.path(key)
+        if not target.is_file():
+            return None
+        try:
+            with np.load(target, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("format") != FORMAT:
+                    raise ValueError(f"format {meta.get('format')} is not {FORMAT}")
+                state = ScanState(tuple(meta["labels"]), int(meta["width"]), int(meta["height"]),
+                                  float(meta["duration"]))
+                state.sample_time = data["sample_time"].tolist()
+                if len(data["face_sample"]):
+                    state.face_sample, state.boxes = [data["face_sample"]], [data["boxes"]]
+                    state.scores, state.landmarks, state.probs = [data["scores"]], [data["landmarks"]], [data["probs"]]
+                state.done, state.complete, state.reason = bool(meta["done"]), bool(meta["complete"]), meta["reason"]
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            log.warning("discarding the damaged reaction checkpoint %s: %s", target, exc)
+            target.unlink(missing_ok=True)
+            return None
+        return state
+
+
+def scan_key(content_hash: str, detector, settings, audience) -> str:
+    """The cache key of a scan: file content, model, face detector and the settings that change what is read."""
+    model = detector.model
+    return cache_key(content_hash, {
+        "kind": "reaction-scan", "model": getattr(model, "checkpoint", None) or model.name,
+        "labels": list(model.labels), "backend": getattr(model, "backend", ""),
+        "mirror": getattr(model, "mirror", False), "face_detector": detector.face_detector.name,
+        "margin": detector.margin, "settings": asdict(settings), "scan": audience.scan_fields()})
+
+
+class _Batch:
+    """Sampled frames whose faces wait to be scored together in one model call."""
+
+    def __init__(self, detector, state: ScanState, size: int):
+        self.detector, self.state, self.size = detector, state, size
+        self.pending: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, list]] = []
+        self.crops = 0
+
+    def add(self, time_s: float, boxes, scores, marks, crops) -> None:
+        self.pending.append((time_s, boxes, scores, marks, crops))
+        self.crops += len(crops)
+        if self.crops >= self.size or len(self.pending) >= 16:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        crops = [c for p in self.pending for c in p[4]]
+        probs = self.detector.model.predict(crops).probs if crops else np.zeros((0, len(self.state.labels)))
+        start = 0
+        for time_s, boxes, scores, marks, row_crops in self.pending:
+            n = len(row_crops)
+            self.state.add(time_s, boxes, scores, marks, probs[start:start + n])
+            start += n
+        self.pending, self.crops = [], 0
+
+
+def scan_recording(video: VideoReader, detector, settings, audience, state: ScanState, *,
+                   progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
+                   save: Callable[[ScanState], None] | None = None) -> ScanState:
+    """Sample ``video`` ``audience.fps`` times a second into ``state``, skipping what it already holds.
+
+    ``save(state)`` is called every ``audience.checkpoint_every`` seconds and
+    when the scan stops for any reason, so a later call with the saved state resumes.
+    """
+    info = video.info
+    cancelled = cancelled or (lambda: False)
+    side = min(audience.detect_side, settings.max_side)
+    scale = min(1.0, side / max(info.width, info.height))
+    face = scaled_face_detector(detector.face_detector, scale)
+    fps = audience.fps
+    resume = state.last_sample
+    resumed_from = resume if resume >= 0 else None
+    last_cell = math.floor(resume * fps + 1e-9) if resume >= 0 else -1
+    batch = _Batch(detector, state, audience.batch)
+    started = time.monotonic()
+    next_report = next_save = started + 0.25
+
+    def report(position: float, stage: str = "analysing") -> None:
+        if progress is None:
+            return
+        elapsed = time.monotonic() - started
+        done = stage == "finishing"
+        fraction = 1.0 if done else (min(1.0, position / info.duration) if info.duration > 0 else None)
+        covered = position - (resumed_from or 0.0)
+        eta = 0.0 if done else ((info.duration - position) * elapsed / covered
+                                if info.duration > 0 and covered > 0 and elapsed > 0.5 else None)
+        progress(Progress(fraction=fraction, position=position, duration=info.duration, frames=0,
+                          samples=len(state.sample_time), faces=state.faces(), scenes=0, elapsed=elapsed,
+                          eta=eta, resumed_from=resumed_from, stage=stage))
+
+    ok = False
+    try:
+        for frame in video.frames():
+            t = frame.time
+            cell = math.floor(t * fps + 1e-9)
+            if cell <= last_cell or t <= resume:
+                continue
+            last_cell = cell
+            if cancelled():
+                raise AnalysisCancelled(f"reaction analysis cancelled at {t:.1f} s")
+            rgb = frame.rgb(max_side=side)
+            faces = face.detect(rgb)
+            crops = crop_faces(rgb, faces, detector.margin) if len(faces) else []
+            k = np.float32(rgb.shape[1] / info.width)
+            if faces.landmarks is not None:
+                marks = faces.landmarks / k
+            else:  # a detector without landmarks (Haar)
+                marks = np.full((len(faces), 5, 2), np.nan, np.float32)
+            batch.add(t, faces.boxes / k, faces.scores, marks, crops)
+            now = time.monotonic()
+            if now >= next_report:
+                next_report = now + 0.25
+                report(t)
+            if save is not None and now >= next_save:
+                batch.flush()
+                save(state)
+                next_save = now + audience.checkpoint_every
+        batch.flush()
+        end = video.end
+        state.done, state.complete, state.reason = True, end.complete, end.reason
+        state.duration = max(info.duration, end.last_time)
+        ok = True
+    finally:
+        if not ok:
+            batch.pending = []  # unscored frames are sampled again on resume
+        if save is not None:
+            save(state)
+    report(state.duration, stage="finishing")
+    return state
