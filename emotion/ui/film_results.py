@@ -59,7 +59,10 @@ def _summary(report: VideoReport) -> None:
     cols[2].metric("Expressiveness", "–" if not math.isfinite(summary.expressiveness)
                    else f"{summary.expressiveness:.0%}")
     cols[3].metric("Scenes", len(report.scenes), help=f"from {len(report.shots)} shots ({report.segmentation})")
-    cols[4].metric("Length", timecode(report.scenes[-1].end if report.scenes else 0.0))
+    end = report.scenes[-1].end if report.scenes else 0.0
+    length = round(end)  # h:mm:ss or m:ss: a full timecode does not fit the metric's column
+    cols[4].metric("Length", f"{length // 3600}:{length // 60 % 60:02d}:{length % 60:02d}" if length >= 3600
+                   else f"{length // 60}:{length % 60:02d}", help=f"ends at {timecode(end)}")
     _moments("Most intense scenes", summary.top_scenes, "top_scene")
     _moments("Strongest moments", summary.top_peaks, "top_peak")
 

@@ -45,6 +45,7 @@ def test_upload_analyse_and_results(page, clip_bytes):
     metrics = {m.label: m.value for m in page.metric}
     # Three 1.6 s shots are shorter than a scene's minimum length: one scene.
     assert metrics["Scenes"] == "1" and metrics["Screen time with faces"] == "0%"
+    assert metrics["Length"] == "0:05", "three 40-frame shots at 25 fps, as m:ss"
     assert "No face was found" in _texts(page.warning)
     assert len(page.get("plotly_chart")) == 3
     downloads = page.get("download_button")
