@@ -19,7 +19,7 @@ PAGES = (
     ("pages/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
 )
 
-pages = [(st.Page(script, title=label, icon=icon), what) for script, label, icon, what in PAGES
+pages = [(st.Page(script, title=label, icon=icon, url_path=label), what) for script, label, icon, what in PAGES
          if (ROOT / script).is_file()]
 
 
