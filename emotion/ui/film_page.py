@@ -12,6 +12,7 @@ session, so nothing is recomputed when a user switches pages or re-runs.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -155,6 +156,40 @@ def _acquire(key: str) -> threading.Lock:
     return lock
 
 
+_warm = threading.Event()
+
+
+def _warm_up_libraries() -> None:
+    """Import the chart and video libraries and build one tiny figure of each trace kind the page draws.
+
+    Their first use in a process costs 2-4 s on a busy 2-core machine (pandas alone about 1 s; plotly
+    builds its validators on the first figure). Done in a background thread while the user picks a
+    film, the first result draws at once instead. Nothing here touches Streamlit.
+    """
+    try:
+        import altair  # noqa: F401  (st.bar_chart of a scene's emotions)
+        import pandas as pd
+        import plotly.graph_objects as go
+
+        import emotion.film.video  # noqa: F401  (PyAV, for probing the upload)
+
+        fig = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], customdata=[[1], [2]], line={"color": "#000"}),
+                         go.Bar(x=[0], y=[1], width=[1], marker={"color": ["#fff"], "pattern": {"shape": "/"}}),
+                         go.Heatmap(z=[[0.0]], x=[0], y=["happy"])])
+        fig.update_layout(height=100, xaxis={"range": [0, 1]}, yaxis={"tickformat": ".0%"})
+        fig.to_json()
+        pd.DataFrame({"time_s": [0.0, 1.0], "scene": [1, 1]}).groupby("scene").mean()  # the timeline's tables
+    except Exception:  # noqa: BLE001  a warm-up only: the page imports the same modules itself when it draws
+        logging.getLogger(__name__).debug("warm-up failed", exc_info=True)
+
+
+def _warm_up() -> None:
+    """Start :func:`_warm_up_libraries` once per server process."""
+    if not _warm.is_set():
+        _warm.set()
+        threading.Thread(target=_warm_up_libraries, name="film-page-warm-up", daemon=True).start()
+
+
 def _cancel() -> None:
     st.session_state[f"{_P}running"] = None
     st.session_state[f"{_P}cancelled"] = True
@@ -227,14 +262,6 @@ def _remember(key: str, report: VideoReport) -> None:
         reports.popitem(last=False)
 
 
-def _exports(key: str, report: VideoReport) -> tuple[str, str, str]:
-    cache: dict = st.session_state.setdefault(f"{_P}exports", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = (report.scenes_csv(), report.frames_csv(), report.to_json())
-    return cache[key]
-
-
 def _segment_controls():
     """Scenes / shots / fixed windows / the crew's own list: (segments, scene list bytes or None)."""
     left, right = st.columns(2)
@@ -302,6 +329,7 @@ def render(loaded: Loaded) -> None:
                "home page.")
     if model_missing(loaded):
         return
+    _warm_up()
     st.file_uploader("Film or trailer", type=list(VIDEO_TYPES), key="film.file",
                      help="the upload limit is set in .streamlit/config.toml (server.maxUploadSize); for large "
                           "films, put them in the folder $EMOTION_MEDIA_DIR names on the server")

@@ -2,12 +2,14 @@
 
 Kept apart from :mod:`emotion.ui.film_page` (which gets the film and runs the
 analysis). Everything here is drawn from a :class:`~emotion.film.VideoReport`;
-exports are made once per report and kept in the session.
+downloads are made when first clicked, then kept in the session.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -57,7 +59,10 @@ def _summary(report: VideoReport) -> None:
     cols[2].metric("Expressiveness", "–" if not math.isfinite(summary.expressiveness)
                    else f"{summary.expressiveness:.0%}")
     cols[3].metric("Scenes", len(report.scenes), help=f"from {len(report.shots)} shots ({report.segmentation})")
-    cols[4].metric("Length", timecode(report.scenes[-1].end if report.scenes else 0.0))
+    end = report.scenes[-1].end if report.scenes else 0.0
+    length = round(end)  # h:mm:ss or m:ss: a full timecode does not fit the metric's column
+    cols[4].metric("Length", f"{length // 3600}:{length // 60 % 60:02d}:{length % 60:02d}" if length >= 3600
+                   else f"{length // 60}:{length % 60:02d}", help=f"ends at {timecode(end)}")
     _moments("Most intense scenes", summary.top_scenes, "top_scene")
     _moments("Strongest moments", summary.top_peaks, "top_peak")
 
@@ -119,26 +124,54 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
         st.dataframe(faces, hide_index=True, height=220)
 
 
-def _exports(key: str, report: VideoReport) -> dict[str, tuple[str, str, str]]:
-    """label -> (file name, content, mime); made once per report and segmentation."""
-    cache: dict = st.session_state.setdefault(f"{_P}exports", {})
-    ident = (key, report.segmentation, len(report.scenes), report.complete)
-    if ident not in cache:
+class Downloads:
+    """A report's files, each made on the first click of its download button (in Streamlit's download
+    thread, not while the page draws) and then kept: the HTML report alone takes a few tenths of a second.
+
+    >>> files = Downloads(report)                                  # doctest: +SKIP
+    >>> name, mime = files.names["Markers (EDL)"]; text = files.content("Markers (EDL)")  # doctest: +SKIP
+    """
+
+    def __init__(self, report: VideoReport) -> None:
+        self.report = report
+        stem = Path(report.source).stem or "film"
+        #: label -> (file name, mime), in the order the buttons are drawn
+        self.names = {
+            "Per-scene table (CSV)": (f"{stem}_scenes.csv", "text/csv"),
+            "Per-shot table (CSV)": (f"{stem}_shots.csv", "text/csv"),
+            "Per-frame table (CSV)": (f"{stem}_frames.csv", "text/csv"),
+            "Summary (JSON)": (f"{stem}_summary.json", "application/json"),
+            "Report (HTML, offline)": (f"{stem}_report.html", "text/html"),
+            "Markers (EDL)": (f"{stem}_markers.edl", "text/plain"),
+            "Markers (CSV)": (f"{stem}_markers.csv", "text/csv"),
+        }
+        self._made: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _make(self, label: str) -> str:
         from emotion.film.markers import edl, markers_csv
         from emotion.film.report_html import html_report
 
-        stem = Path(report.source).stem or "film"
-        cache.clear()
-        cache[ident] = {
-            "Per-scene table (CSV)": (f"{stem}_scenes.csv", report.scenes_csv(), "text/csv"),
-            "Per-shot table (CSV)": (f"{stem}_shots.csv", report.shots_csv(), "text/csv"),
-            "Per-frame table (CSV)": (f"{stem}_frames.csv", report.frames_csv(), "text/csv"),
-            "Summary (JSON)": (f"{stem}_summary.json", report.to_json(), "application/json"),
-            "Report (HTML, offline)": (f"{stem}_report.html", html_report(report), "text/html"),
-            "Markers (EDL)": (f"{stem}_markers.edl", edl(report), "text/plain"),
-            "Markers (CSV)": (f"{stem}_markers.csv", markers_csv(report), "text/csv"),
-        }
-    return cache[ident]
+        r = self.report
+        return {"Per-scene table (CSV)": r.scenes_csv, "Per-shot table (CSV)": r.shots_csv,
+                "Per-frame table (CSV)": r.frames_csv, "Summary (JSON)": r.to_json,
+                "Report (HTML, offline)": lambda: html_report(r), "Markers (EDL)": lambda: edl(r),
+                "Markers (CSV)": lambda: markers_csv(r)}[label]()
+
+    def content(self, label: str) -> str:
+        """The file's text, made once (thread-safe: two quick clicks make it once)."""
+        with self._lock:
+            if label not in self._made:
+                self._made[label] = self._make(label)
+            return self._made[label]
+
+
+def _downloads(report: VideoReport) -> Downloads:
+    """The session's :class:`Downloads` for this report (one at a time: a new report replaces it)."""
+    files = st.session_state.get(f"{_P}downloads")
+    if files is None or files.report is not report:
+        files = st.session_state[f"{_P}downloads"] = Downloads(report)
+    return files
 
 
 def show_report(report: VideoReport, key: str, video_path: Path | None = None) -> None:
@@ -170,10 +203,10 @@ def show_report(report: VideoReport, key: str, video_path: Path | None = None) -
     st.subheader(f"{noun.title()} detail")
     _detail(report, timeline, thumbs, noun)
     st.subheader("Downloads")
-    files = _exports(key, report)
+    files = _downloads(report)
     cols = st.columns(4)
-    for i, (label, (name, content, mime)) in enumerate(files.items()):
-        cols[i % 4].download_button(label, content, name, mime, key=f"{_P}dl{i}", on_click="ignore",
-                                    type="primary" if i == 0 else "secondary")
+    for i, (label, (name, mime)) in enumerate(files.names.items()):
+        cols[i % 4].download_button(label, partial(files.content, label), name, mime, key=f"{_P}dl{i}",
+                                    on_click="ignore", type="primary" if i == 0 else "secondary")
     with st.expander(f"Per-{noun} table"):
         st.dataframe(report.scene_table() if level == "scenes" else report.shot_table(), hide_index=True)

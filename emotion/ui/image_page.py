@@ -1,4 +1,4 @@
-"""The Image page: upload a photo, see each face's emotion, download the results.
+"""The Image page: upload photos, see each face's emotion, download the results for all of them.
 
 :func:`analyze_upload` is the page's handler (plain Python, testable without
 Streamlit); :func:`render` draws the page.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -22,6 +23,11 @@ from emotion.types import Faces, FaceResult, ImageResult
 
 from .loaders import Loaded
 from .status import model_missing
+
+#: a photo's upload limit on this page (the server's, for films, is gigabytes)
+MAX_PHOTO_MB = 50
+MAX_PHOTOS = 30           # photos analysed at once
+MAX_CHARTS = 12           # per-face charts drawn per photo (the table lists every face)
 
 
 @dataclass(frozen=True)
@@ -82,51 +88,135 @@ def _no_faces_hint(loaded: Loaded) -> str:
     return "No faces found. Try:\n" + "\n".join(f"- {t}" for t in tips)
 
 
-def _cached_analysis(data: bytes, name: str, loaded: Loaded) -> ImageAnalysis:
-    """Analyse once per (file, settings, model); download clicks and reruns reuse it."""
+def _cached_analysis(data: bytes, name: str, loaded: Loaded, kept: dict) -> ImageAnalysis:
+    """Analyse once per (file, settings, model); download clicks and reruns reuse it (``kept`` is the
+    session's cache, emptied of photos no longer uploaded by :func:`render`)."""
     det = loaded.detector
     key = (hashlib.sha256(data).hexdigest(), name, loaded.settings, det.model.name, det.model.checkpoint,
            det.face_detector.name)
-    cached = st.session_state.get("image_page.analysis")
-    if cached and cached[0] == key:
-        return cached[1]
-    analysis = analyze_upload(data, name, det)
-    st.session_state["image_page.analysis"] = (key, analysis)
-    return analysis
+    if key not in kept:
+        kept[key] = analyze_upload(data, name, det)
+    return kept[key]
+
+
+def too_large(size: int, name: str, limit_mb: float | None = None) -> str | None:
+    """The message for a photo over this page's size limit (``MAX_PHOTO_MB`` by default), else None.
+
+    >>> too_large(80 << 20, "poster.tif")
+    'poster.tif is 83.9 MB; photos up to 50 MB are analysed here. Save it smaller (a JPEG) and upload it again.'
+    """
+    limit = MAX_PHOTO_MB if limit_mb is None else limit_mb
+    if size <= limit * 1e6:
+        return None
+    return (f"{name} is {size / 1e6:.3g} MB; photos up to {limit:g} MB are analysed here. "
+            "Save it smaller (a JPEG) and upload it again.")
+
+
+def faces_table(analyses: list[ImageAnalysis]):
+    """One row per face of every photo: photo, face number, emotion, confidence, box (x1, y1, x2, y2)."""
+    import pandas as pd
+
+    rows = [{"photo": a.name, "face": i, "emotion": f.emotion, "confidence": f"{f.confidence:.0%}",
+             "box": ", ".join(str(int(v)) for v in f.box)}
+            for a in analyses for i, f in enumerate(a.result.faces, start=1)]
+    return pd.DataFrame(rows, columns=["photo", "face", "emotion", "confidence", "box"])
+
+
+def _annotated_zip(analyses: list[ImageAnalysis]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:   # PNGs are compressed already
+        for a in analyses:
+            z.writestr(f"{a.name.rsplit('.', 1)[0]}_annotated.png", a.png())
+    return buf.getvalue()
+
+
+def _downloads(analyses: list[ImageAnalysis]) -> None:
+    """CSV and JSON of every face of every photo, and the annotated image(s); made on click."""
+    named = [(a.name, a.result) for a in analyses]
+    one = len(analyses) == 1
+    stem = analyses[0].name.rsplit(".", 1)[0] if one else "photos"
+    cols = st.columns(3)
+    if one:
+        cols[0].download_button("Annotated image (PNG)", analyses[0].png, f"{stem}_annotated.png", "image/png",
+                                on_click="ignore", key="dl_png")
+    else:
+        cols[0].download_button(f"Annotated images (ZIP of {len(analyses)} PNG)", partial(_annotated_zip, analyses),
+                                f"{stem}_annotated.zip", "application/zip", on_click="ignore", key="dl_png")
+    cols[1].download_button("Results (CSV)", partial(to_csv, named), f"{stem}_emotions.csv", "text/csv",
+                            on_click="ignore", key="dl_csv")
+    cols[2].download_button("Results (JSON)", partial(to_json, named), f"{stem}_emotions.json", "application/json",
+                            on_click="ignore", key="dl_json")
+
+
+def _photo(analysis: ImageAnalysis, n: int, loaded: Loaded) -> None:
+    """One photo: the annotated image with its faces' table, then each face's crop and chart."""
+    result = analysis.result
+    left, right = st.columns([3, 2])
+    left.image(analysis.annotated, caption=f"{analysis.name}: {len(result.faces)} face(s) · detector "
+                                           f"{result.detector} · model {result.model}")
+    if not result.faces:
+        right.info(_no_faces_hint(loaded))
+        return
+    right.dataframe(faces_table([analysis]).drop(columns="photo"), hide_index=True)
+    shown = result.faces[:MAX_CHARTS]
+    if len(result.faces) > MAX_CHARTS:
+        st.caption(f"Charts for the first {MAX_CHARTS} of {len(result.faces)} faces; the table lists them all.")
+    for start in range(0, len(shown), 2):
+        cols = st.columns(2)
+        for col, i in zip(cols, range(start, min(start + 2, len(shown)))):
+            face, crop = result.faces[i], analysis.crops[i]
+            with col:
+                a, b = st.columns([1, 3])
+                a.image(crop, caption=f"Face {i + 1}: {face.emotion} ({face.confidence:.0%})", width=100)
+                b.plotly_chart(probability_chart(face, f"Face {i + 1}"), key=f"face_chart_{n}_{i + 1}")
 
 
 def render(loaded: Loaded) -> None:
     """Draw the page body for an already loaded detector (the sidebar is drawn by the page)."""
     st.title("Image")
-    st.caption("Upload a photo: every face gets a box, its most likely emotion and the probabilities of all of them.")
+    st.caption("Upload one or more photos: every face gets a box, its most likely emotion and the probabilities "
+               "of all of them.")
     if model_missing(loaded):
         return
-    upload = st.file_uploader("Photo", type=list(IMAGE_TYPES), key="image_upload",
-                              help="JPEG, PNG, WebP, BMP or TIFF")
-    if upload is None:
-        st.info("Upload a photo with one or more faces to start.")
+    uploads = st.file_uploader("Photos", type=list(IMAGE_TYPES), key="image_upload", accept_multiple_files=True,
+                               help=f"JPEG, PNG, WebP, BMP or TIFF; up to {MAX_PHOTO_MB} MB each, "
+                                    f"{MAX_PHOTOS} at a time")
+    if not uploads:
+        st.info("Upload one or more photos with faces to start.")
         return
-    try:
-        analysis = _cached_analysis(upload.getvalue(), upload.name, loaded)
-    except UnreadableMedia as exc:
-        st.error(f"Could not read this upload. {exc}")
+    if len(uploads) > MAX_PHOTOS:
+        st.warning(f"{len(uploads)} photos uploaded; the first {MAX_PHOTOS} are analysed. Remove some to see "
+                   "the others.")
+        uploads = uploads[:MAX_PHOTOS]
+    old: dict = st.session_state.get("image_page.analyses", {})
+    kept: dict = {}
+    analyses = []
+    for upload in uploads:
+        message = too_large(upload.size, upload.name)
+        if message:
+            st.error(message)
+            continue
+        data = upload.getvalue()
+        try:
+            analysis = _cached_analysis(data, upload.name, loaded, old)
+        except UnreadableMedia as exc:
+            st.error(f"Could not read this upload. {exc}")
+            continue
+        kept.update({k: v for k, v in old.items() if v is analysis})
+        analyses.append(analysis)
+    st.session_state["image_page.analyses"] = kept   # only the photos uploaded now
+    if not analyses:
         return
-    result = analysis.result
-    st.image(analysis.annotated, caption=f"{upload.name}: {len(result.faces)} face(s) · detector "
-                                         f"{result.detector} · model {result.model}")
-    stem = upload.name.rsplit(".", 1)[0]
-    cols = st.columns(3)
-    cols[0].download_button("Annotated image (PNG)", analysis.png(), f"{stem}_annotated.png", "image/png",
-                            on_click="ignore", key="dl_png")
-    cols[1].download_button("Results (CSV)", analysis.csv(), f"{stem}_emotions.csv", "text/csv",
-                            on_click="ignore", key="dl_csv")
-    cols[2].download_button("Results (JSON)", analysis.json(), f"{stem}_emotions.json", "application/json",
-                            on_click="ignore", key="dl_json")
-    if not result.faces:
-        st.info(_no_faces_hint(loaded))
-        return
-    st.subheader("Faces")
-    for i, (face, crop) in enumerate(zip(result.faces, analysis.crops), start=1):
-        left, right = st.columns([1, 4])
-        left.image(crop, caption=f"Face {i}: {face.emotion} ({face.confidence:.0%})", width=120)
-        right.plotly_chart(probability_chart(face, f"Face {i}"), key=f"face_chart_{i}")
+    _downloads(analyses)
+    if len(analyses) > 1:
+        faces = sum(len(a.result.faces) for a in analyses)
+        st.subheader(f"All faces: {faces} in {len(analyses)} photos")
+        st.dataframe(faces_table(analyses), hide_index=True, height=min(400, 38 + 35 * max(faces, 1)))
+        for n, (tab, analysis) in enumerate(zip(st.tabs([a.name for a in analyses]), analyses)):
+            with tab:
+                _photo(analysis, n, loaded)
+    else:
+        _photo(analyses[0], 0, loaded)

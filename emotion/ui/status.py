@@ -27,8 +27,28 @@ def status_rows(loaded: Loaded) -> list[dict[str, str]]:
         {"part": "Face detector", "active": face.name,
          "details": face.fallback_reason or f"min face {loaded.settings.min_face} px, "
                                             f"threshold {loaded.settings.threshold:.2f}"},
-        {"part": "Accelerator backend", "active": model.backend, "details": model.backend_reason},
+        {"part": "Accelerator backend", "active": model.backend, "details": _backend_in_words(model.backend_reason)},
     ]
+
+
+def _backend_in_words(reason: str) -> str:
+    if reason.startswith("auto:"):
+        return "picked automatically: the fastest way to run the model here that gives the same results"
+    return "as chosen in the sidebar (Advanced)"
+
+
+def technical_details(loaded: Loaded) -> list[str]:
+    """The numbers behind the status table (backend race timings, agreement with fp32, model folder), one line each."""
+    det = loaded.detector
+    if det is None:
+        return []
+    model = det.model
+    lines = [f"Accelerator backend **{model.backend}**: {model.backend_reason}"]
+    if getattr(model, "path", None):
+        lines.append(f"Emotion model **{model.name}** loaded from `{model.path}`")
+    if det.face_detector.fallback_reason:
+        lines.append(f"Face detector **{det.face_detector.name}**: {det.face_detector.fallback_reason}")
+    return lines
 
 
 def sidebar_status(loaded: Loaded) -> None:

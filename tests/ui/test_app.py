@@ -39,7 +39,21 @@ def test_home_page_shows_model_detector_and_backend(app_test, bundled, tiny_chec
     table = at.table[0].value
     assert list(table["active"])[:2] == ["bundled", "yunet"]
     assert table["active"][2] in ("eager", "bf16", "ipex", "onnx-int8")  # whatever 'auto' chose here
-    assert "happy" in table["details"][0] and table["details"][2], "the backend comes with its reason"
+    assert "happy" in table["details"][0] and "picked automatically" in table["details"][2]
+    assert " ms" not in " ".join(table["details"]), "timings are technical details, folded away"
+    (details,) = at.main.expander
+    assert details.label.startswith("Technical details")
+    folded = texts(details.markdown)
+    assert f"**{table['active'][2]}**: auto:" in folded and " ms" in folded and "agrees with fp32" in folded
+
+
+def test_navigation_starts_at_home_and_lists_every_page(app_test, bundled, tiny_checkpoint):
+    bundled(tiny_checkpoint)
+    at = app_test("app.py").run()
+    names = [info.get("page_name") for info in at._registered_pages.values()]  # what st.navigation registered
+    assert names[:4] == ["Home", "Image", "Webcam", "Film"]
+    links = [e.proto.label for e in at.main if type(e).__name__ == "PageLink"]
+    assert [label.split(":")[0] for label in links] == names[1:]
     sidebar = [w.label for w in at.sidebar.selectbox] + [w.label for w in at.sidebar.slider]
     assert {"Emotion model", "Face detector", "Minimum face size (px)", "Detection threshold"} <= set(sidebar)
 

@@ -45,18 +45,24 @@ def test_upload_analyse_and_results(page, clip_bytes):
     metrics = {m.label: m.value for m in page.metric}
     # Three 1.6 s shots are shorter than a scene's minimum length: one scene.
     assert metrics["Scenes"] == "1" and metrics["Screen time with faces"] == "0%"
+    assert metrics["Length"] == "0:05", "three 40-frame shots at 25 fps, as m:ss"
     assert "No face was found" in _texts(page.warning)
     assert len(page.get("plotly_chart")) == 3
     downloads = page.get("download_button")
     assert sorted(d.proto.label for d in downloads) == sorted([
         "Per-scene table (CSV)", "Per-shot table (CSV)", "Per-frame table (CSV)", "Summary (JSON)",
         "Report (HTML, offline)", "Markers (EDL)", "Markers (CSV)"])
-    names = [d.proto.url for d in downloads]
+    assert all(d.proto.deferred_file_id and not d.proto.url for d in downloads), "made on click, not on draw"
     assert len(page.session_state["film.reports"]) == 1
-    files = next(iter(page.session_state["film.exports"].values()))
-    assert [f[0] for f in files.values()][:2] == ["clip_scenes.csv", "clip_shots.csv"]
-    assert all("clip" in f[0] and len(f[0]) < 30 for f in files.values()), "the film's name, never a hash"
-    assert '"source": "clip.mp4"' in files["Summary (JSON)"][1] and names
+    files = page.session_state["film.downloads"]
+    assert not files._made, "drawing the page builds no download"
+    assert [name for name, _ in files.names.values()][:2] == ["clip_scenes.csv", "clip_shots.csv"]
+    assert all("clip" in name and len(name) < 30 for name, _ in files.names.values()), "the film's name, never a hash"
+    assert '"source": "clip.mp4"' in files.content("Summary (JSON)")
+    assert files.content("Markers (EDL)").startswith("TITLE: clip")
+    html = files.content("Report (HTML, offline)")
+    assert html.lstrip().lower().startswith("<!doctype html") and "clip.mp4" in html
+    assert files.content("Report (HTML, offline)") is html, "made once, then kept"
 
     # Shots and fixed windows are post-processing: no new analysis.
     page.radio(key="film.level").set_value("shots").run()

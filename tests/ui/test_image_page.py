@@ -22,7 +22,8 @@ def page(open_page):
 
 
 def test_page_asks_for_an_upload(page):
-    assert "Upload a photo" in " ".join(i.value for i in page.info)
+    assert "Upload one or more photos" in " ".join(i.value for i in page.info)
+    assert page.file_uploader[0].accept_multiple_files
     assert page.file_uploader[0].allowed_type == [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"]
 
 
@@ -59,6 +60,72 @@ def test_photo_upload_shows_faces_charts_and_downloads(page, photo, yunet_path, 
     fig = json.loads(charts[0].proto.spec)
     assert fig["data"][0]["type"] == "bar" and len(fig["data"][0]["x"]) == 8
     assert len(page.get("download_button")) == 3
+    (table,) = page.dataframe
+    assert list(table.value.columns) == ["face", "emotion", "confidence", "box"] and len(table.value) == 2
+
+
+def test_several_photos_one_table_tabs_and_downloads_for_all(page, photo, yunet_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_FACE_MODEL", str(yunet_path))
+    page.run()
+    page.file_uploader[0].set_value([("two.jpg", photo("facerec_two_people.jpg").read_bytes(), "image/jpeg"),
+                                     ("wall.png", png_bytes(np.full((120, 160, 3), 180, np.uint8)), "image/png"),
+                                     ("obama.jpg", photo("facerec_obama.jpg").read_bytes(), "image/jpeg")]).run()
+    assert not page.exception and not page.error
+    assert page.subheader[0].value == "All faces: 3 in 3 photos"
+    table = page.dataframe[0].value
+    assert list(table.columns) == ["photo", "face", "emotion", "confidence", "box"]
+    assert list(table["photo"]) == ["two.jpg", "two.jpg", "obama.jpg"] and list(table["face"]) == [1, 2, 1]
+    assert all(len(b.split(", ")) == 4 for b in table["box"]) and all(c.endswith("%") for c in table["confidence"])
+    assert [t.label for t in page.tabs] == ["two.jpg", "wall.png", "obama.jpg"]
+    assert "No faces found" in page.tabs[1].info[0].value
+    assert len(page.get("plotly_chart")) == 3, "one chart per face, every photo"
+    downloads = page.get("download_button")
+    assert [d.label for d in downloads] == ["Annotated images (ZIP of 3 PNG)", "Results (CSV)", "Results (JSON)"]
+    assert all(d.proto.deferred_file_id for d in downloads), "made on click"
+    assert len(page.session_state["image_page.analyses"]) == 3
+
+    # Removing a photo forgets its analysis.
+    page.file_uploader[0].set_value([("obama.jpg", photo("facerec_obama.jpg").read_bytes(), "image/jpeg")]).run()
+    assert not page.exception and len(page.session_state["image_page.analyses"]) == 1
+    assert [d.label for d in page.get("download_button")][0] == "Annotated image (PNG)"
+
+
+def test_downloads_cover_every_photo(tiny_model, photo, yunet_path):
+    import zipfile
+
+    from emotion.detector import EmotionDetector
+    from emotion.faces import make_face_detector
+    from emotion.ui.image_page import _annotated_zip, analyze_upload, faces_table
+
+    det = EmotionDetector(make_face_detector("yunet", face_model=yunet_path), tiny_model)
+    analyses = [analyze_upload(photo(n).read_bytes(), n, det) for n in ("facerec_two_people.jpg", "facerec_obama.jpg")]
+    archive = zipfile.ZipFile(io.BytesIO(_annotated_zip(analyses)))
+    assert archive.namelist() == ["facerec_two_people_annotated.png", "facerec_obama_annotated.png"]
+    assert all(archive.read(n).startswith(b"\x89PNG") for n in archive.namelist())
+    assert len(faces_table(analyses)) == 3
+
+
+@pytest.mark.parametrize("size, refused", [(50_000_000, False), (50_000_001, True), (2 << 30, True)])
+def test_photo_size_limit_is_the_pages_own(size, refused):
+    from emotion.ui.image_page import too_large
+
+    message = too_large(size, "poster.tif")
+    assert (message is not None) == refused
+    if refused:
+        assert message.startswith("poster.tif is ") and "up to 50 MB" in message and "/" not in message
+
+
+def test_an_oversized_photo_gets_a_plain_message_and_the_others_are_analysed(page, monkeypatch):
+    import emotion.ui.image_page as image_page
+
+    monkeypatch.setattr(image_page, "MAX_PHOTO_MB", 0.001)    # 1 kB: the big one is refused
+    small = png_bytes(np.full((8, 8, 3), 180, np.uint8))
+    big = png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8))
+    page.file_uploader[0].set_value([("big.png", big, "image/png"), ("small.png", small, "image/png")]).run()
+    assert not page.exception
+    (error,) = page.error
+    assert error.value.startswith(f"big.png is {len(big) / 1e6:.3g} MB; photos up to 0.001 MB are analysed here.")
+    assert "No faces found" in " ".join(i.value for i in page.info), "the small photo is still analysed"
 
 
 def test_handler_directly(tiny_model, photo, yunet_path):
