@@ -1,7 +1,9 @@
 """Entry of the emotion analytics app: the navigation, Home first, then one page per tool.
 
-Run with ``streamlit run app.py``. Each page is a thin file in ``pages/`` (its body lives in
-``emotion/ui/``); the home page is :mod:`emotion.ui.home_page`. A new page is one line in PAGES.
+Run with ``streamlit run app.py``. Each page is a thin file in ``views/`` (not ``pages/``: Streamlit
+treats a ``pages/`` folder as its older automatic navigation, which then shows on a page opened by its
+address, without Home) and its body lives in
+``emotion/ui/``; the home page is :mod:`emotion.ui.home_page`. A new page is one line in PAGES.
 """
 
 from pathlib import Path
@@ -14,10 +16,10 @@ from emotion.ui.home_page import render as render_home
 ROOT = Path(__file__).resolve().parent
 #: (script, label, icon, what it does); a page is listed only once its file exists.
 PAGES = (
-    ("pages/1_Image.py", "Image", "🖼️", "upload photos: every face's emotion, annotated images, CSV/JSON"),
-    ("pages/2_Webcam.py", "Webcam", "🎥", "live analysis of your webcam in the browser, nothing stored"),
-    ("pages/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
-    ("pages/4_Audience.py", "Audience", "👥", "how viewers reacted to a film, scene by scene, from reaction videos"),
+    ("views/1_Image.py", "Image", "🖼️", "upload photos: every face's emotion, annotated images, CSV/JSON"),
+    ("views/2_Webcam.py", "Webcam", "🎥", "live analysis of your webcam in the browser, nothing stored"),
+    ("views/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
+    ("views/4_Audience.py", "Audience", "👥", "how viewers reacted to a film, scene by scene, from reaction videos"),
 )
 
 pages = [(st.Page(script, title=label, icon=icon, url_path=label), what) for script, label, icon, what in PAGES

@@ -47,7 +47,7 @@ def _analyse_once(video: Path) -> None:
 def _session(video: Path, data: bytes, think: float = 0.0) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Film.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "views" / "3_Film.py"), default_timeout=300)
     times = {}
     t = time.perf_counter()
     at.run()

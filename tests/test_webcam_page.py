@@ -17,7 +17,7 @@ import av
 import numpy as np
 import pytest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Webcam.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "2_Webcam.py")
 
 
 class FakeStreamer:
@@ -109,11 +109,11 @@ def test_live_options_survive_a_page_switch(streamer):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/2_Webcam.py").run()
+    at.switch_page("views/2_Webcam.py").run()
     at.slider(key="_w.webcam.smoothing").set_value(2.5).run()
     at.checkbox(key="_w.webcam.show_score").uncheck().run()
-    at.switch_page("pages/1_Image.py").run()
-    at.switch_page("pages/2_Webcam.py").run()
+    at.switch_page("views/1_Image.py").run()
+    at.switch_page("views/2_Webcam.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.slider(key="_w.webcam.smoothing").value == 2.5
     assert at.checkbox(key="_w.webcam.show_score").value is False

@@ -28,7 +28,7 @@ def bundled(monkeypatch, tmp_path):
 
 @pytest.fixture
 def app_test():
-    """Factory: ``app_test("app.py")`` or ``app_test("pages/1_Image.py")`` -> AppTest, not yet run."""
+    """Factory: ``app_test("app.py")`` or ``app_test("views/1_Image.py")`` -> AppTest, not yet run."""
     from streamlit.testing.v1 import AppTest
 
     def make(script: str):
@@ -38,7 +38,7 @@ def app_test():
 
 @pytest.fixture
 def open_page(app_test, bundled, tiny_checkpoint):
-    """Factory: ``open_page("pages/1_Image.py")`` -> AppTest already run once, the tiny checkpoint as bundled model."""
+    """Factory: ``open_page("views/1_Image.py")`` -> AppTest already run once, the tiny checkpoint as bundled model."""
     def open_(script: str):
         bundled(tiny_checkpoint)
         at = app_test(script).run()

@@ -20,7 +20,7 @@ def test_home_page_without_bundled_model_explains_what_to_do(app_test, bundled):
     assert links and "Image" in links[0].proto.label
 
 
-@pytest.mark.parametrize("script", ["pages/1_Image.py", "pages/2_Webcam.py", "pages/3_Film.py"])
+@pytest.mark.parametrize("script", ["views/1_Image.py", "views/2_Webcam.py", "views/3_Film.py"])
 def test_every_page_without_a_model_shows_the_same_error_and_stops(app_test, bundled, script):
     bundled(None)
     at = app_test(script).run()
@@ -72,7 +72,7 @@ def test_sidebar_choices_survive_a_page_switch(app_test, bundled, tiny_checkpoin
     at = app_test("app.py").run()
     at.sidebar.slider(key="_w.emotion.min_face").set_value(64).run()
     at.sidebar.selectbox(key="_w.emotion.detector").set_value("haar").run()
-    at.switch_page("pages/1_Image.py").run()
+    at.switch_page("views/1_Image.py").run()
     assert not at.exception
     assert at.sidebar.slider(key="_w.emotion.min_face").value == 64
     assert at.sidebar.selectbox(key="_w.emotion.detector").value == "haar"

@@ -28,7 +28,7 @@ def clips(tmp_path_factory):
 @pytest.fixture
 def page(open_page, monkeypatch):
     monkeypatch.setenv("EMOTION_FACE_MODEL", str(media.YUNET))
-    return open_page("pages/4_Audience.py")
+    return open_page("views/4_Audience.py")
 
 
 def _texts(elements) -> str:

@@ -23,7 +23,7 @@ def clip_bytes(tmp_path_factory) -> bytes:
 
 @pytest.fixture
 def page(open_page):
-    return open_page("pages/3_Film.py")
+    return open_page("views/3_Film.py")
 
 
 def _texts(elements) -> str:
@@ -80,13 +80,13 @@ def test_upload_analyse_and_results(page, clip_bytes):
 def test_switching_pages_keeps_the_film_and_its_results(app_test, bundled, tiny_checkpoint, clip_bytes):
     bundled(tiny_checkpoint)
     at = app_test("app.py").run()
-    at.switch_page("pages/3_Film.py").run()
+    at.switch_page("views/3_Film.py").run()
     at.file_uploader[0].upload("clip.mp4", clip_bytes, "video/mp4").run()
     next(b for b in at.button if b.label == "Analyse").click().run()
     assert not at.exception and not at.error
     report = next(iter(at.session_state["film.reports"].values()))
-    at.switch_page("pages/1_Image.py").run()
-    at.switch_page("pages/3_Film.py").run()
+    at.switch_page("views/1_Image.py").run()
+    at.switch_page("views/3_Film.py").run()
     assert not at.exception
     assert "Showing **clip.mp4**" in _texts(at.caption)
     assert next(iter(at.session_state["film.reports"].values())) is report, "nothing is recomputed"

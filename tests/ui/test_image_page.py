@@ -18,7 +18,7 @@ def png_bytes(rgb):
 
 @pytest.fixture
 def page(open_page):
-    return open_page("pages/1_Image.py")
+    return open_page("views/1_Image.py")
 
 
 def test_page_asks_for_an_upload(page):
