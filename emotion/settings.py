@@ -47,6 +47,7 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "batch": (int, 1, 1024, "faces"),
     "thumb_width": (int, 32, 1920, "pixels"),
     "detect_side": (int, 64, 16384, "pixels"),
+    "cache_max_mb": (float, 1, 10_000_000, "MB"),
     # webcam (LiveSettings)
     "window_s": (float, 1, 3600, "seconds"),
     "smoothing_s": (float, 0, 10, "seconds"),
@@ -202,8 +203,9 @@ class FilmSettings:
         return replace(self, **changes)
 
     def result_fields(self) -> dict[str, Any]:
-        """The settings that change results (batching, threads and checkpoint timing do not)."""
+        """The settings that change results (threads and checkpoint timing do not; the batch size can,
+        by a rounding step, with reduced-precision backends)."""
         d = asdict(self)
-        for name in ("batch", "threaded", "checkpoint_every"):
+        for name in ("threaded", "checkpoint_every"):
             d.pop(name)
         return d

@@ -99,7 +99,7 @@ def _warnings(state: PassState, detector, cancelled: bool) -> list[str]:
 
 def _report(source: str, info: VideoInfo, state: PassState, detector, settings: Settings, film: FilmSettings,
             keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
-            cancelled=False) -> VideoReport:
+            cancelled=False, notes=()) -> VideoReport:
     step = 1.0 / info.fps if info.fps > 0 else 0.0
     if state.done:
         end_time, end_frame = state.last_time + step, state.frames
@@ -124,7 +124,7 @@ def _report(source: str, info: VideoInfo, state: PassState, detector, settings: 
     return VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=detector.model.name,
                        detector=detector.face_detector.name, backend=getattr(detector.model, "backend", ""),
                        settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
-                       warnings=tuple(_warnings(state, detector, cancelled)), elapsed=elapsed,
+                       warnings=(*_warnings(state, detector, cancelled), *notes), elapsed=elapsed,
                        from_cache=from_cache, resumed_from=resumed_from, key=key)
 
 
@@ -175,7 +175,8 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
             state = None
         if state is not None and state.done:
             log.info("%s: loaded the finished analysis from %s", name, store.path(key))
-            return _report(name, info, state, detector, settings, film, None, 0.0, from_cache=True, key=key)
+            return _report(name, info, state, detector, settings, film, None, 0.0, from_cache=True, key=key,
+                           notes=store.notes)
         if state is None:
             state = PassState(tuple(detector.model.labels), info.width, info.height)
         decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
@@ -185,7 +186,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         except AnalysisCancelled as exc:
             exc.partial = _report(name, info, state, detector, settings, film, decode_pass.keyframes,
                                   time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
-                                  cancelled=True)
+                                  cancelled=True, notes=store.notes if store else ())
             raise
         return _report(name, info, state, detector, settings, film, decode_pass.keyframes, time.monotonic() - started,
-                       resumed_from=decode_pass.resumed_from, key=key)
+                       resumed_from=decode_pass.resumed_from, key=key, notes=store.notes if store else ())
