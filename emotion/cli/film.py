@@ -71,6 +71,34 @@ class ProgressBar:
             print(text, file=self.stream, flush=True)
 
 
+def check_output(option: str, target: str | None) -> None:
+    """Fail now, before a long analysis, if ``target`` (the value of ``option``) cannot be written.
+
+    Tries it for real: an existing file is opened for appending (its content is
+    kept), a new one is created and removed again.
+    """
+    from ..errors import SettingsError
+
+    if not target or target == "-":
+        return
+    path = Path(target)
+    if path.is_dir():
+        example = {"--frames-csv": "frames.csv", "--json": "summary.json"}.get(option, "scenes.csv")
+        raise SettingsError(f"{option} {target}: is a folder; give a file name such as {path / example}")
+    if not path.parent.is_dir():
+        raise SettingsError(f"{option} {target}: the folder {path.parent} does not exist; create it first "
+                            "or choose another path")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise SettingsError(f"{option} {target}: cannot be written ({reason}); choose another path") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
 def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
@@ -96,11 +124,18 @@ def run(args: argparse.Namespace) -> int:
 
     from ..detector import build_detector
     from ..film import analyze_video
+    from ..film.timeline import timecode
+    from ..film.video import probe
     from ..settings import FilmSettings, Settings
 
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()  # the library's own messages say what matters; not raw transformers notices
     settings = Settings.from_args(args)
     film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold)
+    # Everything a user can get wrong is checked before the model loads and the analysis starts.
+    for option in ("scenes_csv", "frames_csv", "json"):
+        check_output("--" + option.replace("_", "-"), getattr(args, option))
+    probe(args.video)
     detector = build_detector(settings)
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
@@ -113,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if report.from_cache and not args.quiet:
         print("(loaded from the cache; --no-cache recomputes)", file=sys.stderr)
+    if report.resumed_from is not None:
+        print(f"resumed from {timecode(report.resumed_from)}, where an earlier run of the same analysis stopped "
+              "(--no-cache starts over)", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.scenes_csv:

@@ -46,17 +46,21 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import Settings
 
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()  # the library's own messages say what matters; not raw transformers notices
     detector = build_detector(Settings.from_args(args))  # a YuNet -> Haar fallback is logged as a warning
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.paths:
+        notes: list[str] = []
         try:
-            rgb = load_image(path)
+            rgb = load_image(path, notes=notes)
         except UnreadableMedia as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
         result = detector.analyze(rgb)
         if args.json:
             print(json.dumps(to_record(path, result)), flush=True)

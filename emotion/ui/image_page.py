@@ -32,6 +32,7 @@ class ImageAnalysis:
     result: ImageResult
     annotated: np.ndarray
     crops: tuple[np.ndarray, ...]
+    notes: tuple[str, ...] = ()   # remarks that are not errors (an animated image: first frame only)
 
     def png(self) -> bytes:
         return encode_png(self.annotated)
@@ -45,15 +46,18 @@ class ImageAnalysis:
 
 def analyze_upload(data: bytes, name: str, detector: EmotionDetector) -> ImageAnalysis:
     """Decode an uploaded file and analyse it; raises :class:`UnreadableMedia` for a bad file."""
+    notes: list[str] = []
     try:
-        rgb = load_image(data)
+        rgb = load_image(data, notes=notes)
     except UnreadableMedia as exc:
         # load_image names raw bytes "image"; say which upload it was.
         msg = str(exc)
         raise UnreadableMedia(name + msg[len("image"):] if msg.startswith("image:") else msg) from exc
     result = detector.analyze(rgb)
     faces = Faces([f.box for f in result.faces], [f.score for f in result.faces]) if result.faces else Faces.empty()
-    return ImageAnalysis(name, result, annotate(rgb, result), tuple(crop_faces(rgb, faces, margin=0.1)))
+    notes = [name + n[len("image"):] if n.startswith("image:") else n for n in notes]
+    return ImageAnalysis(name, result, annotate(rgb, result), tuple(crop_faces(rgb, faces, margin=0.1)),
+                         tuple(notes))
 
 
 def probability_chart(face: FaceResult, title: str):
@@ -112,6 +116,8 @@ def render(loaded: Loaded) -> None:
         st.error(f"Could not read this upload. {exc}")
         return
     result = analysis.result
+    for note in analysis.notes:
+        st.warning(note)
     st.image(analysis.annotated, caption=f"{upload.name}: {len(result.faces)} face(s) · detector "
                                          f"{result.detector} · model {result.model}")
     stem = upload.name.rsplit(".", 1)[0]
