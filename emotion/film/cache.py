@@ -180,7 +180,7 @@ class FilmCache:
         try:
             with _key_lock(self.root, key, create=False):
                 data = target.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):   # nothing saved (or no folder: save says why)
             return None
         except (OSError, TimeoutError) as exc:
             self._note(f"A saved analysis could not be read from the cache ({_reason(exc)}); the film is "

@@ -37,6 +37,7 @@ from ..errors import AnalysisCancelled
 from ..faces import crop_faces
 from .cache import FilmCache, PassState
 from .keyframes import KeyFrames, frame_score, thumbnail
+from .memory import limit_arenas, release_free_memory
 from .shots import ShotDetector, scene_step
 from .video import VideoReader
 
@@ -248,10 +249,12 @@ class FilmPass:
         if self.store is not None and self.key is not None and (self.state.sample_time or self.state.done):
             self.state.candidates = self.keyframes.snapshot()
             self.store.save(self.key, self.state)
+        release_free_memory()
 
     def run(self) -> None:
         """Decode to the end; on any exception save a checkpoint of the finished part and re-raise."""
         state, film, info = self.state, self.film, self.video.info
+        limit_arenas()   # before the face worker's thread starts: memory stays flat on long films
         resume_sample = state.last_sample
         settle = state.scan_time - self._lag() if self.resumed_from is not None else -1.0
         state.cuts = [c for c in state.cuts if c.time <= settle]
