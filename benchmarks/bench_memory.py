@@ -76,7 +76,7 @@ def _status(field: str) -> float:
     return float("nan")
 
 
-def child(path: str, fps: float, model: str) -> None:
+def child(path: str, fps: float, model: str, cache: bool) -> None:
     """Run one analysis in this (fresh) process and print a JSON line with its memory and time."""
     sys.path.insert(0, str(ROOT))
     from emotion.film import FilmSettings, analyze_video
@@ -88,7 +88,7 @@ def child(path: str, fps: float, model: str) -> None:
     detector = get_detector(settings)
     loaded = _status("VmRSS")
     started = time.monotonic()
-    report = analyze_video(path, settings, FilmSettings(fps=fps), detector=detector, cache=False)
+    report = analyze_video(path, settings, FilmSettings(fps=fps), detector=detector, cache=cache)
     wall = time.monotonic() - started
     obs = report.timeline.observations
     print(json.dumps({"peak_mb": _status("VmHWM"), "end_mb": _status("VmRSS"), "loaded_mb": loaded,
@@ -106,10 +106,12 @@ def main() -> int:
                         help="where the films are kept between runs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "memory.md")
     parser.add_argument("--label", default="", help="a note for the table (e.g. 'before')")
+    parser.add_argument("--cache", action="store_true",
+                        help="checkpoint to a fresh cache folder as the CLI does (default: no cache)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.fps, args.model)
+        child(args.child, args.fps, args.model, args.cache)
         return 0
     w, h = (int(v) for v in args.size.lower().split("x"))
     args.work.mkdir(parents=True, exist_ok=True)
@@ -120,8 +122,14 @@ def main() -> int:
             t = time.monotonic()
             make_film(film, minutes, (w, h))
             print(f"made {film.name} in {time.monotonic() - t:.0f} s", file=sys.stderr)
-        env = {**os.environ, "EMOTION_CACHE_DIR": str(args.work / "cache")}
-        cmd = [sys.executable, __file__, "--child", str(film), "--fps", str(args.fps), "--model", args.model]
+        cache = args.work / "cache"
+        if cache.exists():   # every run starts from nothing, never from an earlier run's results
+            import shutil
+
+            shutil.rmtree(cache)
+        env = {**os.environ, "EMOTION_CACHE_DIR": str(cache)}
+        cmd = [sys.executable, __file__, "--child", str(film), "--fps", str(args.fps), "--model", args.model,
+               *(["--cache"] if args.cache else [])]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr[-3000:], file=sys.stderr)
@@ -133,8 +141,9 @@ def main() -> int:
     env_note = ", ".join(f"{k}={os.environ[k]}" for k in ("MALLOC_ARENA_MAX",) if k in os.environ) or "none"
     lines = [f"# Peak memory against film length{' (' + args.label + ')' if args.label else ''}", "",
              f"`python benchmarks/bench_memory.py --minutes {' '.join(f'{m:g}' for m in args.minutes)} "
-             f"--fps {args.fps:g} --size {args.size}`; {w}x{h}, {FILM_FPS} fps H.264, YuNet, model "
-             f"{args.model} on backend {rows[0][1]['backend']}, no cache; environment settings: {env_note}.", "",
+             f"--fps {args.fps:g} --size {args.size}{' --cache' if args.cache else ''}`; {w}x{h}, {FILM_FPS} fps H.264, YuNet, model "
+             f"{args.model} on backend {rows[0][1]['backend']}, "
+             f"{'checkpoints to the cache' if args.cache else 'no cache'}; environment settings: {env_note}.", "",
              "| film | samples | faces | scenes | RSS after model load (MB) | peak RSS (MB) | peak - first (MB) "
              "| RSS at end (MB) | wall (s) |",
              "|---|---|---|---|---|---|---|---|---|"]

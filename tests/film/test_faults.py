@@ -73,25 +73,28 @@ def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_result(film,
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER.format(tests=str(TESTS), root=str(ROOT)))
     cache, out = tmp_path / "cache", tmp_path / "out.json"
+    command = [sys.executable, str(driver), str(film), str(cache), str(out)]
     rng = random.Random(19)
-    kills = 0
-    for _ in range(4):
-        proc = subprocess.Popen([sys.executable, str(driver), str(film), str(cache), str(out)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kills, resumable = 0, 0
+    for _ in range(8):
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "started", proc.stderr.read()
-        time.sleep(rng.uniform(0.4, 2.0))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
+        time.sleep(rng.uniform(0.3, 1.2))
+        if proc.poll() is not None:       # this run got to the end
+            break
+        proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-    assert kills >= 2, "the run finished before it could be killed; slow the driver down"
-    saved = [FilmCache(cache).load(p.stem) for p in cache.glob("*.ckpt")]
-    assert len(saved) == 1 and saved[0] is not None and not saved[0].done, "no checkpoint survived the kills"
-    done = subprocess.run([sys.executable, str(driver), str(film), str(cache), str(out)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+        kills += 1
+        saved = [FilmCache(cache).load(p.stem) for p in cache.glob("*.ckpt")]
+        assert len(saved) <= 1 and None not in saved, "a kill left an unreadable entry"
+        resumable += bool(saved and not saved[0].done)
+    assert proc.wait(timeout=60) in (0, -signal.SIGKILL)
+    if not out.exists():
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
-    assert result["resumed_from"] == pytest.approx(saved[0].last_sample) and not result["warnings"]
+    assert kills >= 2 and resumable >= 1, f"{kills} kills, {resumable} left a checkpoint: slow the driver down"
+    assert result["resumed_from"] is not None and not result["warnings"], result
     assert result["frames"] == reference.frames_csv()
     assert result["scenes"] == reference.scenes_csv()
 
