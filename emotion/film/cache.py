@@ -164,7 +164,7 @@ class FilmCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             with _key_lock(self.root, key):
-                _write_atomically(target, _HEADER + f"{FORMAT}\n".encode() + _digest(body) + b"\n" + body)
+                _write_atomically(target, _HEADER + f"{FORMAT}\n".encode() + _digest(body) + b"\n", body)
         except TimeoutError:
             log.warning("the cache entry of this analysis is busy in another process; skipped one checkpoint")
             return None
@@ -280,12 +280,13 @@ def _key_lock(root: Path, key: str, create: bool = True) -> Iterator[None]:
         thread_lock.release()
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write to a hidden unique temporary file, fsync it, rename it over ``target``, fsync the folder."""
+def _write_atomically(target: Path, *parts: bytes | memoryview) -> None:
+    """Write ``parts`` to a hidden unique temporary file, fsync it, rename it over ``target``, fsync the folder."""
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.partial")
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            for part in parts:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -303,12 +304,12 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _digest(body: bytes) -> bytes:
+def _digest(body: bytes | memoryview) -> bytes:
     return hashlib.sha256(body).hexdigest().encode()
 
 
-def _encode(state: PassState) -> bytes:
-    """The body of an entry: an uncompressed ``.npz`` of the state's arrays and a JSON ``meta``."""
+def _encode(state: PassState) -> memoryview:
+    """The body of an entry: an uncompressed ``.npz`` of the state's arrays and a JSON ``meta`` (not copied)."""
     arrays = state.arrays()
     meta = {"labels": list(state.labels), "width": state.width, "height": state.height,
             "scan_time": state.scan_time, "frames": state.frames, "last_time": state.last_time,
@@ -328,7 +329,7 @@ def _encode(state: PassState) -> bytes:
         payload[f"jpeg_{i}"] = np.frombuffer(cand.jpeg, np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **payload)
-    return buf.getvalue()
+    return buf.getbuffer()
 
 
 def _decode(data: bytes) -> PassState:
