@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -157,14 +158,16 @@ def _from_array(arr: np.ndarray, name: str, max_pixels: int) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def load_image(source: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def load_image(source: Any, *, max_pixels: int = MAX_PIXELS, notes: list[str] | None = None) -> np.ndarray:
     """Decode ``source`` into an RGB uint8 array of shape (H, W, 3).
 
     ``source`` may be a path, bytes, a binary file-like object, a PIL image or
     a numpy array (grey, RGB or RGBA; uint8, uint16 or float in [0, 1]).
     Raises :class:`~emotion.errors.UnreadableMedia` for an empty file, something
     that is not an image, a truncated file, an unsupported format or an image
-    over ``max_pixels``.
+    over ``max_pixels``. Remarks that are not errors (an animated GIF or WebP:
+    only its first frame is analysed) are appended to ``notes`` when a list is
+    given, else logged as warnings.
 
     >>> load_image(b"")
     Traceback (most recent call last):
@@ -181,7 +184,10 @@ def load_image(source: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if not data:
         raise UnreadableMedia(f"{name}: the file is empty (0 bytes); {_WHAT_TO_DO}")
     try:
-        im = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit; ours (max_pixels) is checked below with a clearer message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise UnreadableMedia(f"{name}: the image claims a huge pixel count ({exc}); "
                               "this looks like a decompression bomb; downscale the image and try again") from exc
@@ -193,6 +199,14 @@ def load_image(source: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableMedia(f"{name}: the file is truncated or corrupt ({exc}); re-download or re-export it") from exc
     log.debug("%s: %s %s %dx%d", name, im.format, im.mode, im.width, im.height)
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        note = (f"{name}: an animated {im.format} image with {frames} frames; only its first frame is analysed "
+                "(for every frame, convert it to a video and use the film analysis)")
+        if notes is None:
+            log.warning("%s", note)
+        else:
+            notes.append(note)
     try:
         return _from_pil(im, name, max_pixels)
     except (ValueError, SyntaxError) as exc:  # e.g. a TIFF compression Pillow lacks

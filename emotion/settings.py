@@ -47,6 +47,7 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "batch": (int, 1, 1024, "faces"),
     "thumb_width": (int, 32, 1920, "pixels"),
     "detect_side": (int, 64, 16384, "pixels"),
+    "cache_max_mb": (float, 1, 10_000_000, "MB"),
     # webcam (LiveSettings)
     "window_s": (float, 1, 3600, "seconds"),
     "smoothing_s": (float, 0, 10, "seconds"),
@@ -169,7 +170,8 @@ class FilmSettings:
     ``smoothing``: Gaussian sigma in seconds over each face track (0: off);
     ``track_iou``: box overlap that continues a track.
     ``batch``: face crops per model call; ``threaded``: score faces while decoding goes on;
-    ``thumb_width``: key-frame thumbnail width; ``checkpoint_every``: seconds between checkpoints.
+    ``thumb_width``: key-frame thumbnail width; ``checkpoint_every``: seconds between checkpoints (the
+    first is saved with the first 16 samples).
     ``detect_side``: sampled frames are shrunk to this long side for face detection (and
     ``Settings.max_side`` if smaller); the minimum face size is scaled with them. On the shared
     trailer (640x360, 4 samples/s, YuNet) 480 found 65 faces, 640 found 60 and 320 found 53,
@@ -208,9 +210,10 @@ class FilmSettings:
         return replace(self, **changes)
 
     def result_fields(self) -> dict[str, Any]:
-        """The settings that change results (batching, threads and checkpoint timing do not)."""
+        """The settings that change results (threads and checkpoint timing do not; the batch size can,
+        by a rounding step, with reduced-precision backends)."""
         d = asdict(self)
-        for name in ("batch", "threaded", "checkpoint_every"):
+        for name in ("threaded", "checkpoint_every"):
             d.pop(name)
         return d
 

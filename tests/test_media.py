@@ -157,3 +157,32 @@ def test_exif_orientation_in_a_phone_style_jpeg():
     out = load_image(encode(Image.fromarray(img), "JPEG", exif=exif, quality=95))
     assert out.shape == (30, 20, 3)
     assert out[:12].mean() < 20 and out[18:].mean() > 235
+
+
+def test_animated_image_notes_that_only_its_first_frame_is_used(caplog):
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (8, 8), c) for c in ("red", "green", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    notes: list[str] = []
+    rgb = load_image(buf.getvalue(), notes=notes)
+    assert rgb.shape == (8, 8, 3) and rgb[0, 0, 0] > 200          # the first (red) frame
+    assert len(notes) == 1 and "3 frames" in notes[0] and "only its first frame" in notes[0]
+    with caplog.at_level("WARNING"):
+        load_image(buf.getvalue())                                 # without a list: one logged warning
+    assert "only its first frame" in caplog.text
+
+
+def test_a_huge_image_gets_our_message_and_no_raw_pillow_warning(recwarn):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (10000, 9500)).save(buf, format="PNG")         # 95 MP: over Pillow's warning limit and ours
+    with pytest.raises(UnreadableMedia, match="megapixels, over the limit"):
+        load_image(buf.getvalue())
+    assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]

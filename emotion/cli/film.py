@@ -86,6 +86,34 @@ class ProgressBar:
             print(text, file=self.stream, flush=True)
 
 
+def check_output(option: str, target: str | None) -> None:
+    """Fail now, before a long analysis, if ``target`` (the value of ``option``) cannot be written.
+
+    Tries it for real: an existing file is opened for appending (its content is
+    kept), a new one is created and removed again.
+    """
+    from ..errors import SettingsError
+
+    if not target or target == "-":
+        return
+    path = Path(target)
+    if path.is_dir():
+        example = {"--frames-csv": "frames.csv", "--json": "summary.json"}.get(option, "scenes.csv")
+        raise SettingsError(f"{option} {target}: is a folder; give a file name such as {path / example}")
+    if not path.parent.is_dir():
+        raise SettingsError(f"{option} {target}: the folder {path.parent} does not exist; create it first "
+                            "or choose another path")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise SettingsError(f"{option} {target}: cannot be written ({reason}); choose another path") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
 def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
@@ -131,17 +159,21 @@ def _write_exports(args: argparse.Namespace, report) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..film import analyze_video
-    from ..settings import FilmSettings, Settings
-
     from ..film.scenelist import read_scene_list
     from ..film.scenes import parse_segments
+    from ..film.timeline import timecode
     from ..film.video import probe
+    from ..settings import FilmSettings, Settings
 
+    # Everything a user can get wrong is checked before the model loads and the analysis starts:
+    # settings, output paths, the video itself and the scene list, so a typo costs seconds, not the run.
     settings = Settings.from_args(args)
     segments = parse_segments(args.segments)
-    # A scene list is checked before the analysis, so a typo costs seconds, not the whole run.
-    scene_list = read_scene_list(args.scene_list, probe(args.video).fps) if args.scene_list else None
     film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold)
+    for option in ("scenes_csv", "shots_csv", "frames_csv", "json", "report", "edl", "markers"):
+        check_output("--" + option.replace("_", "-"), getattr(args, option))
+    info = probe(args.video)
+    scene_list = read_scene_list(args.scene_list, info.fps) if args.scene_list else None
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     try:
@@ -154,6 +186,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if report.from_cache and not args.quiet:
         print("(loaded from the cache; --no-cache recomputes)", file=sys.stderr)
+    if report.resumed_from is not None:
+        print(f"resumed from {timecode(report.resumed_from)}, where an earlier run of the same analysis stopped "
+              "(--no-cache starts over)", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.scenes_csv:

@@ -50,12 +50,15 @@ def run(args: argparse.Namespace) -> int:
         args.annotate.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.paths:
+        notes: list[str] = []
         try:
-            rgb = load_image(path)
+            rgb = load_image(path, notes=notes)
         except UnreadableMedia as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
         result = detector.analyze(rgb)
         if args.json:
             print(json.dumps(to_record(path, result)), flush=True)

@@ -133,7 +133,7 @@ def _warnings(state: PassState, producer: _Producer, cancelled: bool) -> list[st
 
 def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer, settings: Settings, film: FilmSettings,
             keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
-            cancelled=False, segments="scenes", scene_list=None) -> VideoReport:
+            cancelled=False, segments="scenes", scene_list=None, notes=()) -> VideoReport:
     step = 1.0 / info.fps if info.fps > 0 else 0.0
     if state.done:
         end_time, end_frame = state.last_time + step, state.frames
@@ -158,7 +158,7 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
     shots = VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=producer.model,
                         detector=producer.face_detector, backend=producer.backend,
                         settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
-                        warnings=tuple(_warnings(state, producer, cancelled)), elapsed=elapsed,
+                        warnings=(*_warnings(state, producer, cancelled), *notes), elapsed=elapsed,
                         from_cache=from_cache, resumed_from=resumed_from, key=key)
     return segment_report(shots, segments, scene_list)
 
@@ -214,7 +214,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
                 if state is not None and state.done and state.labels == producer.labels:
                     log.info("%s: loaded the finished analysis from %s", name, store.path(early))
                     return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True,
-                                   key=early, segments=segments, scene_list=scene_list)
+                                   key=early, segments=segments, scene_list=scene_list, notes=store.notes)
         if detector is None:
             from ..detector import get_detector
 
@@ -228,7 +228,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         if state is not None and state.done:
             log.info("%s: loaded the finished analysis from %s", name, store.path(key))
             return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True, key=key,
-                           segments=segments, scene_list=scene_list)
+                           segments=segments, scene_list=scene_list, notes=store.notes)
         if state is None:
             state = PassState(tuple(detector.model.labels), info.width, info.height)
         decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
@@ -238,7 +238,9 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         except AnalysisCancelled as exc:
             exc.partial = _report(name, info, state, producer, settings, film, decode_pass.keyframes,
                                   time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
-                                  cancelled=True, segments=segments, scene_list=scene_list)
+                                  cancelled=True, segments=segments, scene_list=scene_list,
+                                  notes=store.notes if store else ())
             raise
         return _report(name, info, state, producer, settings, film, decode_pass.keyframes, time.monotonic() - started,
-                       resumed_from=decode_pass.resumed_from, key=key, segments=segments, scene_list=scene_list)
+                       resumed_from=decode_pass.resumed_from, key=key, segments=segments, scene_list=scene_list,
+                       notes=store.notes if store else ())

@@ -144,6 +144,8 @@ class VideoReport:
             "complete": self.complete, "stopped_at": self.stopped_at,
             "stopped_at_timecode": timecode(self.stopped_at) if self.stopped_at is not None else None,
             "warnings": list(self.warnings), "elapsed_s": round(self.elapsed, 3),
+            "from_cache": self.from_cache, "resumed_from": self.resumed_from,
+            "resumed_from_timecode": timecode(self.resumed_from) if self.resumed_from is not None else None,
             "overall": self.timeline.overall(), "segmentation": self.segmentation,
             "scenes": [r.to_dict() for r in self.rows],
             "shots": self.shot_records(),

@@ -8,6 +8,14 @@ model batch, while the main thread keeps decoding (FFmpeg, OpenCV and torch
 all release the GIL). Only a few frames are in flight at any time, so memory
 does not grow with the film's length.
 
+Which crops share a model batch is fixed by the sample numbers alone: samples
+are scored in chunks of :data:`CHUNK` (samples 0-15, 16-31, ...), each chunk's
+crops in order, at most ``batch`` a call. Reduced-precision kernels (bf16) give
+slightly different numbers for different batch shapes, so a batch made by
+timing would make results depend on the machine's load; fixed chunks give the
+same numbers threaded or not, uninterrupted or resumed (checkpoints hold whole
+chunks, so a resumed pass starts on a chunk boundary).
+
 The pass appends to a :class:`~emotion.film.cache.PassState`, which is saved
 as a checkpoint every few seconds and when the pass stops for any reason; a
 later pass with the same state skips the part already done.
@@ -29,12 +37,15 @@ from ..errors import AnalysisCancelled
 from ..faces import crop_faces
 from .cache import FilmCache, PassState
 from .keyframes import KeyFrames, frame_score, thumbnail
+from .memory import limit_arenas, release_free_memory
 from .shots import ShotDetector, scene_step
 from .video import VideoReader
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+#: Samples scored together; part of the results' identity (see the module docstring).
+CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class Progress:
 class SampleJob:
     time: float
     frame: int
+    index: int              # the sample's number from the film's start (fixes its chunk)
     rgb: np.ndarray | None
     scale: float
 
@@ -106,10 +118,11 @@ def scaled_face_detector(face, scale: float):
 
 
 class FaceWorker:
-    """Finds and scores faces of sampled frames, batching crops of several frames per model call.
+    """Finds and scores faces of sampled frames, batching crops of a chunk of samples per model call.
 
-    ``threaded=False`` runs each job at once in the caller's thread (same
-    results, no overlap with decoding).
+    ``threaded=False`` runs each job in the caller's thread (the same batches,
+    so the same results, only without overlap with decoding). Results come out
+    a whole chunk at a time, as one list on :attr:`results`.
     """
 
     def __init__(self, detector, width: int, height: int, batch: int = 32, thumb_width: int = 320,
@@ -119,7 +132,7 @@ class FaceWorker:
         self.width, self.height = width, height
         self.batch = max(1, int(batch))
         self.thumb_width = thumb_width
-        self.results: queue.Queue[_Result] = queue.Queue()
+        self.results: queue.Queue[list[_Result]] = queue.Queue()
         self.error: BaseException | None = None
         self._pending: list[_Detected] = []
         self._jobs: queue.Queue | None = queue.Queue(maxsize=queue_size) if threaded else None
@@ -133,7 +146,8 @@ class FaceWorker:
         """Queue a sampled frame; blocks while the queue is full (that is what bounds memory)."""
         if self._jobs is None:
             self._process(job)
-            self._flush()
+            if (job.index + 1) % CHUNK == 0:
+                self._flush()
             return
         while True:
             self.raise_error()
@@ -148,8 +162,12 @@ class FaceWorker:
             raise self.error
 
     def close(self, abort: bool = False) -> None:
-        """Finish queued work (or drop it with ``abort``) and stop the thread."""
+        """Finish queued work (or drop it, and an unfinished chunk, with ``abort``) and stop the thread."""
         if self._jobs is None:
+            if abort:
+                self._pending = []
+            else:
+                self._flush()
             return
         if abort:
             self._abort.set()
@@ -175,8 +193,7 @@ class FaceWorker:
                 self._process(job)
                 if self._abort.is_set():
                     break
-                crops = sum(len(p.crops) for p in self._pending)
-                if crops >= self.batch or len(self._pending) >= 16 or self._jobs.empty():
+                if (job.index + 1) % CHUNK == 0:
                     self._flush()
             if not self._abort.is_set():
                 self._flush()
@@ -197,14 +214,17 @@ class FaceWorker:
         if not self._pending:
             return
         crops = [c for p in self._pending for c in p.crops]
-        emotions = self.detector.model.predict(crops)
-        start = 0
+        model = self.detector.model
+        parts = [model.predict(crops[i:i + self.batch]).probs for i in range(0, len(crops), self.batch)]
+        probs = np.concatenate(parts) if parts else np.zeros((0, len(model.labels)), np.float32)
+        start, chunk = 0, []
         for p in self._pending:
             n = len(p.crops)
-            self.results.put(_Result(p.job.time, p.job.frame, p.boxes, p.scores, emotions.probs[start:start + n],
-                                     p.score, p.thumb))
+            chunk.append(_Result(p.job.time, p.job.frame, p.boxes, p.scores, probs[start:start + n].copy(),
+                                 p.score, p.thumb))
             start += n
         self._pending = []
+        self.results.put(chunk)
 
 
 class FilmPass:
@@ -219,20 +239,22 @@ class FilmPass:
         self.cancelled = cancelled or (lambda: False)
         self.store, self.key = store, key
         self.keyframes = KeyFrames(horizon=self._lag() + 1.0)
-        self.resumed_from: float | None = state.last_sample if state.sample_time or state.scan_time >= 0 else None
+        self.resumed_from: float | None = max(state.last_sample, 0.0) if state.sample_time else None
 
     def _lag(self) -> float:
         """Seconds by which a shot detector may report a cut late (generous)."""
         return float(self.film.min_scene_len) + 1.0
 
     def checkpoint(self) -> None:
-        if self.store is not None and self.key is not None:
+        if self.store is not None and self.key is not None and (self.state.sample_time or self.state.done):
             self.state.candidates = self.keyframes.snapshot()
             self.store.save(self.key, self.state)
+        release_free_memory()
 
     def run(self) -> None:
         """Decode to the end; on any exception save a checkpoint of the finished part and re-raise."""
         state, film, info = self.state, self.film, self.video.info
+        limit_arenas()   # before the face worker's thread starts: memory stays flat on long films
         resume_sample = state.last_sample
         settle = state.scan_time - self._lag() if self.resumed_from is not None else -1.0
         state.cuts = [c for c in state.cuts if c.time <= settle]
@@ -252,6 +274,8 @@ class FilmPass:
         started = time.monotonic()
         work_started: tuple[float, float] | None = None
         next_report = next_save = started
+        index = len(state.sample_time)   # the next sample's number
+        saved = index                    # samples in the last checkpoint
         ok = False
         try:
             for frame in self.video.frames():
@@ -276,7 +300,8 @@ class FilmPass:
                     if self.cancelled():
                         raise AnalysisCancelled(f"analysis cancelled at {t:.1f} s")
                     rgb = frame.rgb(max_side=side)
-                    worker.submit(SampleJob(t, frame.index, rgb, rgb.shape[1] / info.width))
+                    worker.submit(SampleJob(t, frame.index, index, rgb, rgb.shape[1] / info.width))
+                    index += 1
                 self._drain(worker)
                 now = time.monotonic()
                 if now >= next_report:
@@ -284,10 +309,10 @@ class FilmPass:
                     if self.cancelled():
                         raise AnalysisCancelled(f"analysis cancelled at {t:.1f} s")
                     self._report(started, work_started, t)
-                if now >= next_save:
-                    if next_save > started:
-                        self.checkpoint()
-                    next_save = now + film.checkpoint_every
+                # The first chunk's results are saved at once, then every checkpoint_every seconds.
+                if len(state.sample_time) > saved and now >= next_save:
+                    self.checkpoint()
+                    saved, next_save = len(state.sample_time), now + film.checkpoint_every
             for cut in shots.finish():
                 self._cut(cut)
             worker.close()
@@ -311,11 +336,12 @@ class FilmPass:
     def _drain(self, worker: FaceWorker) -> None:
         while True:
             try:
-                r = worker.results.get_nowait()
+                chunk = worker.results.get_nowait()
             except queue.Empty:
                 break
-            self.state.add_sample(r.time, r.frame, r.boxes, r.scores, r.probs)
-            self.keyframes.add(r.time, r.score, r.thumb)
+            for r in chunk:
+                self.state.add_sample(r.time, r.frame, r.boxes, r.scores, r.probs)
+                self.keyframes.add(r.time, r.score, r.thumb)
         worker.raise_error()
 
     def _report(self, started: float, work_started, position: float, stage: str = "analysing",

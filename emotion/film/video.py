@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -211,6 +212,8 @@ class VideoReader:
         self.name = _source_name(source)
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
+            if path.is_dir():
+                raise UnreadableMedia(f"{path}: is a folder, not a video file; pass one of the video files inside it")
             if not path.is_file():
                 raise UnreadableMedia(f"{path}: no such file; check the path")
             if path.stat().st_size == 0:
@@ -364,8 +367,13 @@ class VideoReader:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """What went wrong, in FFmpeg's words, without the error number or the file's path."""
+    text = getattr(exc, "strerror", None) or str(exc).strip()
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", text.splitlines()[0] if text else "")
+    filename = getattr(exc, "filename", None)
+    if filename:
+        text = text.replace(f": '{filename}'", "").replace(str(filename), "the file")
+    return text.strip() or type(exc).__name__
 
 
 def open_video(source: str | os.PathLike | Any, threads: str = "AUTO") -> VideoReader:

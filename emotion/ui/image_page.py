@@ -38,6 +38,7 @@ class ImageAnalysis:
     result: ImageResult
     annotated: np.ndarray
     crops: tuple[np.ndarray, ...]
+    notes: tuple[str, ...] = ()   # remarks that are not errors (an animated image: first frame only)
 
     def png(self) -> bytes:
         return encode_png(self.annotated)
@@ -51,15 +52,18 @@ class ImageAnalysis:
 
 def analyze_upload(data: bytes, name: str, detector: EmotionDetector) -> ImageAnalysis:
     """Decode an uploaded file and analyse it; raises :class:`UnreadableMedia` for a bad file."""
+    notes: list[str] = []
     try:
-        rgb = load_image(data)
+        rgb = load_image(data, notes=notes)
     except UnreadableMedia as exc:
         # load_image names raw bytes "image"; say which upload it was.
         msg = str(exc)
         raise UnreadableMedia(name + msg[len("image"):] if msg.startswith("image:") else msg) from exc
     result = detector.analyze(rgb)
     faces = Faces([f.box for f in result.faces], [f.score for f in result.faces]) if result.faces else Faces.empty()
-    return ImageAnalysis(name, result, annotate(rgb, result), tuple(crop_faces(rgb, faces, margin=0.1)))
+    notes = [name + n[len("image"):] if n.startswith("image:") else n for n in notes]
+    return ImageAnalysis(name, result, annotate(rgb, result), tuple(crop_faces(rgb, faces, margin=0.1)),
+                         tuple(notes))
 
 
 def probability_chart(face: FaceResult, title: str):
@@ -154,6 +158,8 @@ def _downloads(analyses: list[ImageAnalysis]) -> None:
 def _photo(analysis: ImageAnalysis, n: int, loaded: Loaded) -> None:
     """One photo: the annotated image with its faces' table, then each face's crop and chart."""
     result = analysis.result
+    for note in analysis.notes:
+        st.warning(note)
     left, right = st.columns([3, 2])
     left.image(analysis.annotated, caption=f"{analysis.name}: {len(result.faces)} face(s) · detector "
                                            f"{result.detector} · model {result.model}")

@@ -104,3 +104,60 @@ def test_bad_segmentation_is_one_line(clip, tiny_checkpoint, capsys, extra, mess
     assert main(["film", str(clip), *_args(tiny_checkpoint, *extra)]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("option, make, message", [
+    ("--scenes-csv", lambda tmp: tmp / "missing" / "s.csv", "does not exist"),
+    ("--json", lambda tmp: tmp, "is a folder"),
+])
+def test_bad_output_path_fails_before_the_model_loads(option, make, message, clip, tmp_path, monkeypatch, capsys):
+    import emotion.detector
+
+    def no_model(*a, **kw):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    monkeypatch.setattr(emotion.detector, "build_detector", no_model)
+    assert main(["film", str(clip), option, str(make(tmp_path)), "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option}") and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: (tmp / "notes.mp4").write_text("not a film") and tmp / "notes.mp4", "not a video file"),
+    (lambda tmp: tmp, "is a folder"),
+])
+def test_bad_video_fails_before_the_model_loads_without_errno(make, message, tmp_path, monkeypatch, capsys):
+    import emotion.detector
+
+    monkeypatch.setattr(emotion.detector, "build_detector", lambda *a, **kw: pytest.fail("model loaded first"))
+    assert main(["film", str(make(tmp_path))]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Errno" not in err and "Traceback" not in err
+
+
+def test_a_resumed_run_says_so(clip, tiny_checkpoint, monkeypatch, capsys):
+    from emotion.film import sampling
+
+    real = sampling.FilmPass.run
+    calls = {"n": 0}
+
+    def stop_once(self):
+        calls["n"] += 1
+        if calls["n"] == 1:   # the first run stops after its first chunk is saved, as Ctrl-C would
+            checkpoint = self.checkpoint
+
+            def interrupt():
+                checkpoint()
+                raise KeyboardInterrupt
+
+            self.checkpoint = interrupt
+        return real(self)
+
+    monkeypatch.setattr(sampling.FilmPass, "run", stop_once)
+    args = _args(tiny_checkpoint, "--fps", "8", "--json", "-", "-q")
+    assert main(["film", str(clip), *args]) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err
+    assert main(["film", str(clip), *args]) == 0
+    out, err = capsys.readouterr()
+    assert "resumed from 00:00:01.880" in err    # 16 samples at 8/s were saved; the 16th is frame 47 of 25 fps
+    assert json.loads(out)["resumed_from"] == pytest.approx(1.88)
