@@ -20,8 +20,9 @@ of the trailer went up by one or two faces; 20.2 s stayed at 0: the mouth is hid
 (the chimera, the horses) and faces too dark, blurred or small to show eyes, nose and mouth count 0.
 A face with make-up (the Fury) counts. Every labelled frame has at most 3 faces.
 
->>> score([2, 0, 1], [1, 1, 1]).recall, score([2, 0, 1], [1, 1, 1]).precision
-(0.6666666666666667, 0.6666666666666667)
+>>> s = score([2, 0, 1], [1, 1, 1])
+>>> round(s.recall, 3), round(s.precision, 3), s.false_frames
+(0.667, 0.667, 0)
 """
 
 from __future__ import annotations
