@@ -51,8 +51,11 @@ AGREEMENT_FILE = "backend_agreement.json"
 #: Optional: activation ranges measured on real faces for the onnx-int8 backend (see runtime_onnx).
 CALIBRATION_FILE = "int8_calibration.json"
 #: Optional: how the checkpoint is meant to be run, chosen on its selection split, e.g.
-#: ``{"mirror": true}`` (average each face with its mirror image; see :class:`EmotionModel`).
+#: ``{"mirror": true, "temperature": 0.55}`` (average each face with its mirror image; divide the
+#: logits by a temperature fitted on that split before the softmax; see :class:`EmotionModel`).
 INFERENCE_FILE = "inference.json"
+#: The temperatures ``inference.json`` may hold: outside this range a fit went wrong.
+TEMPERATURE_RANGE = (0.05, 20.0)
 
 
 def bundled_missing_message(path: Path) -> str:
@@ -302,17 +305,24 @@ class EmotionModel:
     cancels some of its noise, at twice the classifier's cost). A checkpoint
     asks for it in ``inference.json``.
 
+    ``temperature`` divides the logits before the softmax (temperature scaling,
+    fitted on a selection split so that a face's top probability matches how
+    often that answer is right; see :mod:`emotion.training.calibration`). It never
+    changes which class wins. It is applied here, after the runtime backend, so
+    every backend gets it; a checkpoint stores it in ``inference.json``.
+
     Safe to share between threads: it holds no per-call state (the runner
     from :mod:`emotion.runtime` is responsible for its own).
     """
 
     def __init__(self, name: str, path: Path, model_labels: tuple[str, ...], preprocessing: Preprocessing,
-                 runner, checkpoint: str, mirror: bool = False):
+                 runner, checkpoint: str, mirror: bool = False, temperature: float = 1.0):
         self.name = name
         self.path = path
         self.preprocessing = preprocessing
         self.checkpoint = checkpoint
         self.mirror = bool(mirror)
+        self.temperature = check_temperature(temperature, name)
         self._runner = runner
         self._model_labels = tuple(model_labels)
         order = sorted(range(len(model_labels)), key=lambda i: CANONICAL.index(model_labels[i]))
@@ -329,14 +339,22 @@ class EmotionModel:
 
     def __repr__(self) -> str:
         return (f"EmotionModel({self.name!r}, labels={self.labels}, backend={self.backend!r}"
-                f"{', mirror=True' if self.mirror else ''})")
+                f"{', mirror=True' if self.mirror else ''}"
+                f"{f', temperature={self.temperature:g}' if self.temperature != 1.0 else ''})")
 
     def with_mirror(self, mirror: bool) -> EmotionModel:
         """This model with mirror averaging on or off; a twin sharing the loaded network when it changes."""
         if bool(mirror) == self.mirror:
             return self
         return EmotionModel(self.name, self.path, self._model_labels, self.preprocessing, self._runner,
-                            self.checkpoint, mirror=mirror)
+                            self.checkpoint, mirror=mirror, temperature=self.temperature)
+
+    def with_temperature(self, temperature: float) -> EmotionModel:
+        """This model with another temperature (1.0: uncalibrated), sharing the loaded network."""
+        if float(temperature) == self.temperature:
+            return self
+        return EmotionModel(self.name, self.path, self._model_labels, self.preprocessing, self._runner,
+                            self.checkpoint, mirror=self.mirror, temperature=temperature)
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
         """Float32 NCHW pixels for ``crops``, as the checkpoint's processor would make them."""
@@ -357,14 +375,20 @@ class EmotionModel:
         ``pixels`` is what :meth:`preprocess` returns (N, C, H, W); training uses this to run a
         checkpoint as a distillation teacher on its own augmented batches.
         """
+        return views_to_probabilities(self.logits(pixels), self.temperature).astype(np.float32)
+
+    def logits(self, pixels: np.ndarray) -> np.ndarray:
+        """Raw logits (views, N, len(labels)) in ``labels`` order: one view, or two with mirror averaging.
+
+        :func:`views_to_probabilities` turns them into what :meth:`probabilities` returns at any
+        temperature, so a temperature can be fitted without running the network again.
+        """
         x = np.asarray(pixels, np.float32)
         if self.mirror:
             n = len(x)
-            p = _softmax(self._logits(np.concatenate([x, x[..., ::-1]])))
-            p = (p[:n] + p[n:]) / 2
-        else:
-            p = _softmax(self._logits(x))
-        return p[:, self._order].astype(np.float32)
+            z = self._logits(np.concatenate([x, x[..., ::-1]]))
+            return np.stack([z[:n], z[n:]])[:, :, self._order]
+        return self._logits(x)[None][:, :, self._order]
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
         logits = np.asarray(self._runner(np.ascontiguousarray(x)), np.float64)
@@ -377,6 +401,26 @@ class EmotionModel:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = np.exp(logits - logits.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
+
+
+def views_to_probabilities(views: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Probabilities (N, L) from logits (views, N, L): softmax of logits / temperature, averaged over views.
+
+    >>> views_to_probabilities(np.array([[[0.0, np.log(3.0)]]])).round(2).tolist()
+    [[0.25, 0.75]]
+    """
+    views = np.asarray(views, np.float64)
+    return np.mean([_softmax(v / temperature) for v in views], axis=0)
+
+
+def check_temperature(value, source: str = "model") -> float:
+    """``value`` as a float if it is a usable temperature (a number in :data:`TEMPERATURE_RANGE`)."""
+    lo, hi = TEMPERATURE_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= float(value) <= hi:
+        raise ModelLoadError(f"{source}: temperature must be a number from {lo} to {hi}, got {value!r}; "
+                             f"fix {INFERENCE_FILE} or fit it again with `python -m emotion evaluate "
+                             "--fit-temperature --split PublicTest`")
+    return float(value)
 
 
 def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None = None,
@@ -419,13 +463,15 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     validated = None
     if (path / AGREEMENT_FILE).is_file():
         validated = _read_json(path / AGREEMENT_FILE, name)
+    recipe = inference_recipe(path, name)
     if mirror is None:
-        mirror = inference_recipe(path, name).get("mirror", False)
+        mirror = recipe.get("mirror", False)
     runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated,
                           calibration=int8_calibration(path, name), expected_faces=expected_faces)
-    log.info("loaded %s from %s (%s, backend %s: %s%s)", name, path, ", ".join(labels), runner.name, runner.reason,
-             ", mirror averaging" if mirror else "")
-    return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror)
+    temperature = recipe.get("temperature", 1.0)
+    log.info("loaded %s from %s (%s, backend %s: %s%s, temperature %g)", name, path, ", ".join(labels), runner.name,
+             runner.reason, ", mirror averaging" if mirror else "", temperature)
+    return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror, temperature=temperature)
 
 
 def _network(path: Path, config: dict, name: str):
@@ -515,10 +561,15 @@ def int8_calibration(path: Path, name: str):
 
 
 def inference_recipe(path: Path, name: str) -> dict:
-    """The checkpoint's ``inference.json`` ({} when absent), checked so a typo fails loudly."""
+    """The checkpoint's ``inference.json`` ({} when absent), checked so a typo fails loudly.
+
+    ``mirror`` must be a boolean and ``temperature`` a number in :data:`TEMPERATURE_RANGE`.
+    """
     if not (path / INFERENCE_FILE).is_file():
         return {}
     recipe = _read_json(path / INFERENCE_FILE, name)
     if not isinstance(recipe, dict) or not isinstance(recipe.get("mirror", False), bool):
         raise ModelLoadError(f"{name}: {INFERENCE_FILE} must be an object like {{\"mirror\": true}}, got {recipe!r}")
+    if "temperature" in recipe:
+        check_temperature(recipe["temperature"], f"{name}: {INFERENCE_FILE}")
     return recipe

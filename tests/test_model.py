@@ -319,3 +319,67 @@ def test_identify_says_what_load_model_will_give_without_loading(tiny_checkpoint
     assert identify(str(tiny_checkpoint), "auto").backend == auto.backend
     assert identify("someone/some-model") is None  # a hub id: resolving it may download
     assert identify(str(tmp_path / "missing")) is None
+
+
+# ---------------------------------------------------------------- temperature
+
+
+def _with_recipe(tiny_checkpoint, tmp_path, recipe) -> str:
+    target = tmp_path / "ckpt"
+    shutil.copytree(tiny_checkpoint, target)
+    (target / "inference.json").write_text(json.dumps(recipe))
+    return str(target)
+
+
+@pytest.mark.parametrize("backend", ["eager", "bf16", "onnx-int8"])
+def test_stored_temperature_softens_probabilities_on_every_backend(backend, tiny_checkpoint, tmp_path, rng):
+    from emotion.errors import BackendUnavailable
+    from emotion.model import views_to_probabilities
+
+    path = _with_recipe(tiny_checkpoint, tmp_path, {"mirror": False, "temperature": 3.0})
+    try:
+        hot = load_model(path, backend=backend)
+    except BackendUnavailable as exc:
+        pytest.skip(f"{backend}: {exc}")
+    assert hot.temperature == 3.0 and "temperature=3" in repr(hot)
+    cold = hot.with_temperature(1.0)
+    assert cold._runner is hot._runner and cold.temperature == 1.0 and hot.with_temperature(3) is hot
+    batch = crops(rng)
+    p_hot, p_cold = hot.predict(batch).probs, cold.predict(batch).probs
+    logits = hot.logits(hot.preprocess(batch))
+    np.testing.assert_allclose(p_hot, views_to_probabilities(logits, 3.0), atol=1e-6)
+    np.testing.assert_allclose(p_cold, views_to_probabilities(logits, 1.0), atol=1e-6)
+    # softer: lower top probability and higher entropy, the same winner
+    assert (p_hot.max(1) < p_cold.max(1)).all()
+    entropy = lambda p: -(p * np.log(p)).sum(1)  # noqa: E731
+    assert (entropy(p_hot) > entropy(p_cold)).all()
+    assert (p_hot.argmax(1) == p_cold.argmax(1)).all()
+
+
+def test_temperature_with_mirror_scales_each_view(tiny_checkpoint, tmp_path, rng):
+    path = _with_recipe(tiny_checkpoint, tmp_path, {"mirror": True, "temperature": 0.5})
+    m = load_model(path, backend="eager")
+    batch = crops(rng)
+    plain = m.with_mirror(False)
+    assert plain.temperature == 0.5  # the twin keeps it
+    flipped = plain.predict([np.ascontiguousarray(c[:, ::-1]) for c in batch]).probs
+    np.testing.assert_allclose(m.predict(batch).probs, (plain.predict(batch).probs + flipped) / 2, atol=1e-5)
+
+
+def test_no_temperature_means_one(tiny_model):
+    assert tiny_model.temperature == 1.0 and "temperature" not in repr(tiny_model)
+
+
+@pytest.mark.parametrize("value", [0, -1, 100, "warm", True, None])
+def test_bad_temperature_is_refused(value, tiny_checkpoint, tmp_path):
+    path = _with_recipe(tiny_checkpoint, tmp_path, {"mirror": False, "temperature": value})
+    with pytest.raises(ModelLoadError, match="temperature must be a number from 0.05 to 20"):
+        load_model(path, backend="eager")
+
+
+def test_temperature_changes_the_checkpoint_hash(tiny_checkpoint, tmp_path):
+    a = _with_recipe(tiny_checkpoint, tmp_path / "a", {"temperature": 0.5})
+    b = _with_recipe(tiny_checkpoint, tmp_path / "b", {"temperature": 0.6})
+    from pathlib import Path
+
+    assert checkpoint_hash(Path(a)) != checkpoint_hash(Path(b))  # cached film results do not mix them up

@@ -20,8 +20,12 @@ def add_arguments(p):
                    help="score against FER+ majority labels (default with --ferplus) or the original FER2013 labels")
     p.add_argument("--json", action="store_true", help='print {"accuracy","macro_f1","n","per_class"} on one line')
     p.add_argument("--html", metavar="FILE", default=None,
-                   help="where to save the confusion-matrix heatmap (default: confusion-<source>.html)")
-    p.add_argument("--no-html", action="store_true", help="do not write the heatmap")
+                   help="where to save the confusion-matrix heatmap (default: confusion-<source>.html); the "
+                        "reliability diagram goes next to it (reliability-<source>.html)")
+    p.add_argument("--no-html", action="store_true", help="do not write the heatmap and the reliability diagram")
+    p.add_argument("--fit-temperature", action="store_true",
+                   help="fit the temperature on the split's faces (FER+ majority labels) and store it in the "
+                        "checkpoint's inference.json; use a selection split (PublicTest), never PrivateTest")
     p.add_argument("--record-agreement", action="store_true",
                    help="measure int8 activation ranges on Training faces (int8_calibration.json), then every "
                         "backend against fp32 on the split's faces, and save both in the checkpoint "
@@ -36,10 +40,13 @@ def run(args) -> int:
     from ..model import load_model
     from ..training.evaluate import evaluate_fer, evaluate_folder
     from ..training.data import training_cache_dir
+    from ..training.calibration import BINS, reliability_figure
     from ..training.metrics import confusion_figure
 
     if args.record_agreement:
         return _record(args)
+    if args.fit_temperature:
+        return _fit_temperature(args)
     model = load_model(args.model, backend=args.backend, mirror=args.mirror)
 
     def progress(done, total):
@@ -64,14 +71,39 @@ def run(args) -> int:
                           "per_class": {k: {kk: (round(vv, 6) if isinstance(vv, float) else vv)
                                             for kk, vv in vars(v).items()} for k, v in r.per_class.items()},
                           "model": model.name, "backend": model.backend, "mirror": model.mirror, "source": ev.source,
-                          "skipped": ev.skipped}))
+                          "skipped": ev.skipped, "temperature": model.temperature, "ece_bins": BINS,
+                          "ece": {k: round(c.ece, 6) for k, c in ev.calibration.items()}}))
     else:
         print(f"model {model.name} ({model.backend}{', mirror averaging' if model.mirror else ''}) on {ev.source}")
         print(r.table())
+        print("\nexpected calibration error (top-1 confidence, %d equal-width bins): %s" % (
+            BINS, ", ".join(f"{k} {c.ece:.4f}" for k, c in ev.calibration.items())))
     if not args.no_html:
         html = Path(args.html or f"{stem}.html")
         confusion_figure(r, f"{model.name} on {ev.source}").write_html(html, include_plotlyjs=True)
         print(f"confusion heatmap written to {html}", file=sys.stderr)
+        if ev.calibration:
+            rel = html.with_name("reliability-" + html.name.removeprefix("confusion-"))
+            reliability_figure(ev.calibration, f"{model.name} on {ev.source}: reliability").write_html(
+                rel, include_plotlyjs=True)
+            print(f"reliability diagram written to {rel}", file=sys.stderr)
+    return 0
+
+
+def _fit_temperature(args) -> int:
+    from ..errors import DataError
+    from ..labels import CANONICAL
+    from ..model import resolve_checkpoint
+    from ..training.data import load_faceset, training_cache_dir
+    from ..training.evaluate import fit_temperature_on
+
+    if not args.fer2013 or not args.ferplus or args.split == "PrivateTest":
+        raise DataError("--fit-temperature needs --fer2013 and --ferplus with --split PublicTest or Training "
+                        "(PrivateTest is kept for reporting only)")
+    faces = load_faceset(args.fer2013, args.ferplus, cache_dir=training_cache_dir()).split(args.split)
+    out = fit_temperature_on(resolve_checkpoint(args.model), list(faces.images),
+                             [CANONICAL[i] for i in faces.majority], f"FER+ {args.split} faces")
+    print(json.dumps(out))
     return 0
 
 

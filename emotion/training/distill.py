@@ -53,7 +53,8 @@ class Teacher:
         backend = "bf16" if bf16_support()[0] else "eager"
         models, sides, columns = [], [], []
         for p in map(str, paths):
-            m = load_model(p, backend=backend, mirror=False)
+            # raw probabilities: the student learns vote shares, which a calibration temperature would sharpen
+            m = load_model(p, backend=backend, mirror=False).with_temperature(1.0)
             missing = [l for l in labels if l not in m.labels]
             if missing:
                 raise ModelLoadError(f"teacher {p} has no class {', '.join(missing)}; its labels are "

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DataError, EmotionError
 from ..labels import CANONICAL, canonical_label
+from .calibration import Reliability, fit_temperature, reliability
 from .data import FER2013_LABELS, SPLITS, load_faceset
 from .metrics import ClassificationReport, classification_report
 
@@ -29,16 +30,23 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".g
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A report plus what was left out and why (labels the model cannot predict, unreadable files)."""
+    """A report plus what was left out and why (labels the model cannot predict, unreadable files).
+
+    ``calibration`` maps "uncalibrated" (temperature 1) and, for a model with a temperature,
+    "temperature T" to the :class:`~emotion.training.calibration.Reliability` of its top-1
+    answers over all the model's classes, on the scored faces.
+    """
 
     report: ClassificationReport
     source: str
     skipped: dict[str, int] = field(default_factory=dict)
+    calibration: dict[str, Reliability] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = self.report.to_dict()
         d["source"] = self.source
         d["skipped"] = dict(self.skipped)
+        d["ece"] = {k: r.ece for k, r in self.calibration.items()}
         return d
 
 
@@ -52,6 +60,38 @@ def predict_faces(model, faces: list[np.ndarray], batch: int = 256,
         if progress:
             progress(min(i + batch, len(faces)), len(faces))
     return np.concatenate(out) if out else np.zeros((0, len(model.labels)), np.float32)
+
+
+def predict_logits(model, faces: list[np.ndarray], batch: int = 256,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Raw logits (views, N, len(model.labels)) for faces, as :meth:`EmotionModel.logits` gives them.
+
+    One network pass serves any temperature: ``views_to_probabilities(logits, T)``.
+    """
+    views = 2 if model.mirror else 1
+    out = []
+    for i in range(0, len(faces), batch):
+        chunk = [f if f.ndim == 3 else np.repeat(f[:, :, None], 3, axis=2) for f in faces[i:i + batch]]
+        out.append(model.logits(model.preprocess(chunk)))
+        if progress:
+            progress(min(i + batch, len(faces)), len(faces))
+    return np.concatenate(out, axis=1) if out else np.zeros((views, 0, len(model.labels)))
+
+
+def _probabilities_and_calibration(model, faces, truth: list[str], progress) -> tuple[np.ndarray, dict]:
+    """The model's probabilities for ``faces`` and the reliability of its top-1 answers before/after its temperature."""
+    from ..model import views_to_probabilities
+
+    logits = predict_logits(model, faces, progress=progress)
+    labels = tuple(model.labels)
+    known = np.array([t in labels for t in truth], bool)
+    y = np.array([labels.index(t) for t, k in zip(truth, known) if k], np.int64)
+    curves, probs = {}, views_to_probabilities(logits, model.temperature).astype(np.float32)
+    if known.any():
+        curves["uncalibrated"] = reliability(views_to_probabilities(logits[:, known]), y)
+        if model.temperature != 1.0:
+            curves[f"temperature {model.temperature:g}"] = reliability(probs[known], y)
+    return probs, curves
 
 
 def _score(probs: np.ndarray, model_labels: tuple[str, ...], truth: list[str], eval_labels: tuple[str, ...],
@@ -96,8 +136,9 @@ def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest
         ds = load_faceset(fer2013_csv, None, cache_dir=cache_dir, drop_lossy=False).split(split)
         truth = [CANONICAL[i] for i in ds.fer2013]
         eval_labels = FER2013_LABELS
-    probs = predict_faces(model, list(ds.images), progress=progress)
-    return _score(probs, tuple(model.labels), truth, eval_labels, f"{split} ({labels} labels)")
+    probs, curves = _probabilities_and_calibration(model, list(ds.images), truth, progress)
+    ev = _score(probs, tuple(model.labels), truth, eval_labels, f"{split} ({labels} labels)")
+    return Evaluation(ev.report, ev.source, ev.skipped, curves)
 
 
 def evaluate_folder(model, folder, progress=None) -> Evaluation:
@@ -125,14 +166,14 @@ def evaluate_folder(model, folder, progress=None) -> Evaluation:
                 log.warning("skipping %s: %s", f, exc)
     if not faces:
         raise DataError(f"no images found under {root}/<emotion>/; expected sub-folders like happy/, anger/")
-    probs = predict_faces(model, faces, progress=progress)
+    probs, curves = _probabilities_and_calibration(model, faces, truth, progress)
     eval_labels = tuple(l for l in CANONICAL if l in truth)
     ev = _score(probs, tuple(model.labels), truth, eval_labels, str(root))
-    return Evaluation(ev.report, ev.source, {**skipped, **ev.skipped})
+    return Evaluation(ev.report, ev.source, {**skipped, **ev.skipped}, curves)
 
 
-__all__ = ["Evaluation", "choose_mirror", "evaluate_fer", "evaluate_folder", "predict_faces",
-           "record_backend_agreement", "record_int8_calibration", "EmotionError"]
+__all__ = ["Evaluation", "choose_mirror", "evaluate_fer", "evaluate_folder", "predict_faces", "predict_logits",
+           "fit_temperature_on", "record_backend_agreement", "record_int8_calibration", "EmotionError"]
 
 
 #: Accuracy (fraction) that mirror averaging must add on the selection faces to be worth twice the work.
@@ -140,29 +181,61 @@ MIRROR_MIN_GAIN = 0.001
 
 
 def choose_mirror(path, faces: list[np.ndarray], truth: list[str], source: str) -> dict:
-    """Decide on selection faces whether the checkpoint at ``path`` is better run with mirror averaging.
+    """Decide on selection faces how the checkpoint at ``path`` is run: mirror averaging and temperature.
 
-    Scores the product path (:func:`emotion.model.load_model`, fp32) with and without it and writes
-    ``<path>/inference.json``: ``{"mirror": bool, "accuracy_plain", "accuracy_mirror", "source"}``.
-    Mirroring doubles the model's work, so it is turned on only when it is more accurate by at
-    least :data:`MIRROR_MIN_GAIN` (0.1 point: about 4 of PublicTest's 3,553 faces). Returns what was written.
+    Scores the product path (:func:`emotion.model.load_model`, fp32) with and without mirror
+    averaging, fits the temperature of the chosen way (:func:`fit_temperature_on`), and writes
+    ``<path>/inference.json``: ``{"mirror": bool, "temperature", "accuracy_plain", "accuracy_mirror",
+    "source"}``. Mirroring doubles the model's work, so it is turned on only when it is more accurate by
+    at least :data:`MIRROR_MIN_GAIN` (0.1 point: about 4 of PublicTest's 3,553 faces). Returns what was written.
     """
     import json
 
-    from ..model import INFERENCE_FILE, load_model
+    from ..model import INFERENCE_FILE, load_model, views_to_probabilities
 
     path = Path(path)
     (path / INFERENCE_FILE).unlink(missing_ok=True)
     plain = load_model(str(path), backend="eager", mirror=False)
-    acc = {}
+    acc, logits = {}, {}
     for mirror in (False, True):
         model = plain.with_mirror(mirror)
-        probs = predict_faces(model, faces)
-        acc[mirror] = float(np.mean([model.labels[i] == t for i, t in zip(probs.argmax(1), truth)]))
-    out = {"mirror": acc[True] - acc[False] >= MIRROR_MIN_GAIN - 1e-9, "accuracy_plain": round(acc[False], 5),
-           "accuracy_mirror": round(acc[True], 5), "source": source}
+        logits[mirror] = predict_logits(model, faces)
+        acc[mirror] = float(np.mean([model.labels[i] == t for i, t in zip(views_to_probabilities(logits[mirror]).argmax(1), truth)]))
+    mirror = acc[True] - acc[False] >= MIRROR_MIN_GAIN - 1e-9
+    y = np.array([plain.labels.index(t) for t in truth], np.int64)
+    out = {"mirror": mirror, "temperature": round(fit_temperature(logits[mirror], y), 4),
+           "accuracy_plain": round(acc[False], 5), "accuracy_mirror": round(acc[True], 5), "source": source}
     (path / INFERENCE_FILE).write_text(json.dumps(out, indent=2) + "\n")
     return out
+
+
+def fit_temperature_on(path, faces: list[np.ndarray], truth: list[str], source: str) -> dict:
+    """Fit the temperature of the checkpoint at ``path`` on selection ``faces`` and store it in ``inference.json``.
+
+    Fitted on the majority labels ``truth`` (negative log-likelihood, :func:`fit_temperature`), as the
+    checkpoint is run (its mirror recipe, fp32); other keys of ``inference.json`` are kept. Never
+    fit on the split the model is reported on. Returns ``{"temperature", "ece_before", "ece_after",
+    "faces", "source"}`` on these faces.
+    """
+    import json
+
+    from ..model import INFERENCE_FILE, inference_recipe, load_model, views_to_probabilities
+
+    path = Path(path)
+    model = load_model(str(path), backend="eager")
+    keep = [t in model.labels for t in truth]
+    faces = [f for f, k in zip(faces, keep) if k]
+    y = np.array([model.labels.index(t) for t, k in zip(truth, keep) if k], np.int64)
+    if not len(y):
+        raise DataError(f"none of the labels of {source} is a class of the model")
+    logits = predict_logits(model, faces)
+    temperature = round(fit_temperature(logits, y), 4)
+    recipe = {**inference_recipe(path, str(path)), "temperature": temperature,
+              "temperature_source": f"{len(y)} {source} (NLL of the majority labels)"}
+    (path / INFERENCE_FILE).write_text(json.dumps(recipe, indent=2) + "\n")
+    return {"temperature": temperature, "ece_before": reliability(views_to_probabilities(logits), y).ece,
+            "ece_after": reliability(views_to_probabilities(logits, temperature), y).ece, "faces": len(y),
+            "source": source}
 
 
 def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> dict | None:
@@ -207,6 +280,10 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     The runtime's load-time guard only sees a synthetic example batch; this records how each backend
     agrees with fp32 on ``faces`` (e.g. FER+ PublicTest) into ``<checkpoint>/backend_agreement.json``,
     which the guard then also enforces. Returns what was written.
+
+    Probabilities are compared at temperature 1 (the softmax of the raw logits), as the guard compares
+    the example batch at load: a temperature below 1 stretches every difference by 1 / T (the bundled
+    model's card lists both).
     """
     import json
 
@@ -216,7 +293,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, int8_calibration, load_model
     from ..runtime import available_backends, build_runner, compare
 
-    ref_model = load_model(name, backend="eager")
+    ref_model = load_model(name, backend="eager").with_temperature(1.0)  # raw softmax, as the load-time guard
     path = ref_model.path
     ref = predict_faces(ref_model, faces)
     hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
@@ -230,7 +307,8 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
         if backend in ("eager", "auto") or not ok:
             continue
         runner = build_runner(hf, example, backend, cache_key=key, check=False, calibration=calibration)
-        got = predict_faces(EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, ""), faces)
+        twin = EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, "", mirror=ref_model.mirror)
+        got = predict_faces(twin, faces)
         a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
         out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
                                     "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows}

@@ -87,7 +87,8 @@ def test_average_command_scores_publictest_and_writes_the_recipe(trained, tmp_pa
     printed = capsys.readouterr()
     assert "PublicTest accuracy" in printed.out and "averaged checkpoint written" in printed.err
     recipe = json.loads((out / "inference.json").read_text())
-    assert set(recipe) == {"mirror", "accuracy_plain", "accuracy_mirror", "source"}
+    assert set(recipe) == {"mirror", "temperature", "accuracy_plain", "accuracy_mirror", "source"}
+    assert 0.05 <= recipe["temperature"] <= 20  # fitted on the same PublicTest faces, as training does
     assert cli_main(["average", str(ckpt), str(other), "--out", str(tmp_path / "x"), "--fer2013", str(fer)]) == 1
     assert "--fer2013 and --ferplus go together" in capsys.readouterr().err
     assert cli_main(["average", str(ckpt), str(other), "--out", str(tmp_path / "x"), "--weights", "1,a"]) == 1

@@ -83,6 +83,13 @@ def test_evaluate_command_json(trained, tmp_path, capsys):
     assert set(out) >= {"accuracy", "macro_f1", "n", "per_class"}
     assert out["n"] == 16 and 0 <= out["accuracy"] <= 1
     assert html.exists() and "plotly" in html.read_text()[:5000].lower()
+    # calibration: ECE at temperature 1 and at the checkpoint's own, and the reliability diagram next to the heatmap
+    temperature = json.loads((ckpt / "inference.json").read_text())["temperature"]
+    assert out["temperature"] == temperature and out["ece_bins"] == 15
+    assert set(out["ece"]) == {"uncalibrated", f"temperature {temperature:g}"}
+    assert all(0 <= v <= 1 for v in out["ece"].values())
+    rel = tmp_path / "reliability-cm.html"
+    assert rel.exists() and "perfectly calibrated" in rel.read_text()
 
 
 def test_evaluate_fer2013_labels_use_seven_classes(trained):
@@ -209,6 +216,39 @@ def test_export_chooses_mirror_averaging_on_publictest(trained):
         acc = np.mean(predict_faces(m, list(va.images)).argmax(1) == [m.labels.index(CANONICAL[i]) for i in va.majority])
         assert acc == pytest.approx(rec[key], abs=1e-5)
     assert load_model(str(ckpt), backend="eager").mirror is rec["mirror"]
+    # the temperature is fitted on the same faces, as the checkpoint is run: it minimises their NLL
+    from emotion.model import views_to_probabilities
+    from emotion.training.evaluate import predict_logits
+
+    m = load_model(str(ckpt), backend="eager")
+    assert m.temperature == rec["temperature"]
+    logits = predict_logits(m, list(va.images))
+    y = np.array([m.labels.index(CANONICAL[i]) for i in va.majority])
+
+    def nll(t):
+        return -np.mean(np.log(views_to_probabilities(logits, t)[np.arange(len(y)), y]))
+
+    assert nll(rec["temperature"]) <= min(nll(rec["temperature"] * 0.8), nll(rec["temperature"] * 1.25)) + 1e-9
+
+
+def test_fit_temperature_command_keeps_the_recipe_and_refuses_privatetest(trained, tmp_path, capsys):
+    import shutil
+
+    _, ckpt, _, fer, plus = trained
+    local = tmp_path / "ckpt"
+    shutil.copytree(ckpt, local)
+    before = json.loads((local / "inference.json").read_text())
+    assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                     "--split", "PrivateTest", "--fit-temperature"]) != 0
+    assert "PrivateTest is kept for reporting only" in capsys.readouterr().err
+    assert json.loads((local / "inference.json").read_text()) == before
+    assert cli_main(["evaluate", "--model", str(local), "--fer2013", str(fer), "--ferplus", str(plus),
+                     "--split", "Training", "--fit-temperature"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    after = json.loads((local / "inference.json").read_text())
+    assert after["temperature"] == out["temperature"] and "Training" in after["temperature_source"]
+    assert {k: after[k] for k in before if k != "temperature"} == {k: v for k, v in before.items() if k != "temperature"}
+    assert out["faces"] == 45 and 0 <= out["ece_after"] <= 1  # 48 Training rows less unknown, NF and lossy
 
 
 def test_record_agreement_without_onnx_keeps_the_int8_ranges_and_records_the_rest(trained, tmp_path, capsys,
