@@ -52,6 +52,11 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "smoothing_s": (float, 0, 10, "seconds"),
     "track_ttl_s": (float, 0.1, 60, "seconds"),
     "queue_size": (int, 1, 100_000, "reports"),
+    # the REST service and batch runs (emotion.service)
+    "port": (int, 1, 65535, ""),
+    "workers": (int, 1, 256, "analyses at once"),
+    "max_upload_mb": (float, 0.001, 1_000_000, "MB"),
+    "result_ttl_h": (float, 0.001, 87_600, "hours"),
 }
 
 
