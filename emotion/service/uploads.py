@@ -67,18 +67,20 @@ class _Receiver:
         self._value = b""
         self.part: str | None = None
         self.filename: str | None = None
+        self.file_name: str | None = None  # the client's name of the 'file' part
         self.out = None
         self.path: Path | None = None
         self.size = 0
         self.buffer = bytearray()
         self.fields: dict[str, str] = {}
         self.files = 0
+        self.ended = False
 
     def callbacks(self) -> dict:
         return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
                 "on_header_value": self.header_value, "on_header_end": self.header_end,
                 "on_headers_finished": self.headers_finished, "on_part_data": self.part_data,
-                "on_part_end": self.part_end}
+                "on_part_end": self.part_end, "on_end": self.end}
 
     def part_begin(self) -> None:
         self.headers, self.part, self.filename = {}, None, None
@@ -109,6 +111,7 @@ class _Receiver:
             if self.files > 1:
                 raise UploadError(400, f"more than one '{self.file_field}' part; send one file per request")
             self.folder.mkdir(parents=True, exist_ok=True)
+            self.file_name = self.filename
             self.path = self.folder / safe_name(self.filename or "", "upload")
             self.out = open(self.path, "wb")
 
@@ -128,6 +131,9 @@ class _Receiver:
             self.out = None
         elif self.part is not None:
             self.fields[self.part] = self.buffer.decode("utf-8", "replace")
+
+    def end(self) -> None:
+        self.ended = True
 
     def close(self) -> None:
         if self.out is not None:
@@ -183,6 +189,8 @@ async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, fil
         raise
     finally:
         receiver.close()
+    if not receiver.ended:
+        raise UploadError(400, "the multipart upload is malformed or was cut off (no closing boundary); send it again")
     if receiver.size > max_bytes:
         raise UploadError(413, f"the upload is over the limit of {_megabytes(max_bytes)}; send a smaller file or "
                                "ask the operator to raise --max-upload-mb")
@@ -190,6 +198,6 @@ async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, fil
         raise UploadError(400, f"no file in the upload; send it as the multipart field '{file_field}' "
                                f"(curl -F {file_field}=@FILE)")
     if receiver.size == 0:
-        raise UploadError(400, f"the uploaded file {safe_name(receiver.filename or '')} is empty (0 bytes); "
+        raise UploadError(400, f"the uploaded file {safe_name(receiver.file_name or '')} is empty (0 bytes); "
                                "choose the file again")
-    return Upload(receiver.filename or receiver.path.name, receiver.path, receiver.size, receiver.fields)
+    return Upload(receiver.file_name or receiver.path.name, receiver.path, receiver.size, receiver.fields)
