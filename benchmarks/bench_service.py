@@ -67,6 +67,19 @@ def film(tmp: Path) -> Path:
     return scene_video(tmp / "clip.mp4", [(c, 50) for c in CUT_COLOURS[:4]], size=(320, 240), noise=10)
 
 
+def same(a: dict, b: dict, tol: float = 0.005) -> bool:
+    """The same faces (boxes, top emotion) and probabilities within ``tol``: the bf16 backend's last digits
+    vary from call to call (oneDNN), so exact equality is checked by the tests with the eager backend instead."""
+    if a.keys() != b.keys() or len(a["faces"]) != len(b["faces"]):
+        return False
+    for f, g in zip(a["faces"], b["faces"]):
+        if f["box"] != g["box"] or f["emotion"] != g["emotion"]:
+            return False
+        if any(abs(f["probabilities"][k] - g["probabilities"][k]) > tol for k in f["probabilities"]):
+            return False
+    return True
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
@@ -120,7 +133,7 @@ def main() -> None:
                 t = time.monotonic()
                 status, got = call(server.port, "POST", "/v1/images", files={"file": (name, data)})
                 elapsed = time.monotonic() - t
-                assert status == 200 and got == expected[name], (status, got)
+                assert status == 200 and same(got, expected[name]), (status, got, expected[name])
                 return elapsed
 
             with ThreadPoolExecutor(args.images) as pool:
@@ -137,7 +150,7 @@ def main() -> None:
             sampler.join()
     table = [
         "| what | value |", "|---|---|",
-        f"| photo requests at once | {args.images} (all 200, same faces as one at a time) |",
+        f"| photo requests at once | {args.images} (all 200, same faces and emotions as one at a time) |",
         f"| photo latency p50 / p95 / max | {statistics.median(latencies):.2f} s / "
         f"{percentile(latencies, 0.95):.2f} s / {max(latencies):.2f} s |",
         f"| film jobs (2 workers, {video.name}, 2-{1 + args.films} samples/s) | {len(jobs)} done, "
