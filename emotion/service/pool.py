@@ -132,8 +132,10 @@ class JobPool:
         from ..film.scenes import parse_segments
 
         def progress(p) -> None:
+            # a checkpoint saved before the first sampled frame says -1: the job resumed from the start
+            resumed = None if p.resumed_from is None else max(0.0, p.resumed_from)
             self.store.update(job.id, force=False, progress=min(1.0, max(0.0, p.fraction or 0.0)), eta_s=p.eta,
-                              resumed_from=p.resumed_from)
+                              resumed_from=resumed)
 
         try:
             settings, film, segments = client_settings(self.settings, job.options)
@@ -159,7 +161,8 @@ class JobPool:
         current = self.store.get(job.id)
         if current is not None and current.state not in FINISHED:
             self.store.update(job.id, state="done", progress=1.0, eta_s=0.0, finished=time.time(),
-                              summary=headline(report), resumed_from=report.resumed_from)
+                              summary=headline(report),
+                              resumed_from=None if report.resumed_from is None else max(0.0, report.resumed_from))
 
 
 def results_ready(store: JobStore, job_id: str) -> Path | None:
