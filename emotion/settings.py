@@ -59,6 +59,11 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "attention_yaw": (float, 0.05, 2, "(nose offset / eye distance)"),
     "expressive_threshold": (float, 0.05, 0.99, "(probability)"),
     "peak_window_s": (float, 1, 600, "seconds"),
+    # the REST service and batch runs (emotion.service)
+    "port": (int, 1, 65535, ""),
+    "workers": (int, 1, 256, "analyses at once"),
+    "max_upload_mb": (float, 0.001, 1_000_000, "MB"),
+    "result_ttl_h": (float, 0.001, 87_600, "hours"),
 }
 
 

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("emotion.cli.evaluate", "measure a model on FER2013/FER+ or a folder of faces"),
     "average": ("emotion.cli.average", "average the weights of checkpoints fine-tuned from the same one"),
     "bench": ("emotion.cli.bench", "benchmark inference backends on this CPU"),
+    "serve": ("emotion.cli.serve", "the REST API: photos at once, films as jobs (FastAPI, docs at /docs)"),
+    "batch": ("emotion.cli.batch", "analyse a folder or manifest of films, on this machine or a Ray cluster"),
 }
 
 

@@ -1,0 +1,68 @@
+"""``python -m emotion serve``: the REST API (FastAPI + uvicorn), docs at ``/docs``.
+
+Listens on 127.0.0.1:8000 by default. With ``$EMOTION_API_KEY`` set, every
+``/v1`` request needs ``Authorization: Bearer <key>``; without a key the
+service refuses to listen beyond this machine unless ``--allow-remote`` says
+so (and then warns). Film jobs, uploads and results live in
+``<emotion cache>/service`` (``--state-dir``) and survive a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .options import add_model_options
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="film analyses at once; more jobs wait in the queue (default: one per core)")
+    parser.add_argument("--max-upload-mb", type=float, default=2000.0, metavar="MB",
+                        help="largest upload accepted, in MB (default 2000)")
+    parser.add_argument("--result-ttl-h", type=float, default=168.0, metavar="H",
+                        help="hours a finished job and its results are kept (default 168, a week)")
+    parser.add_argument("--state-dir", default=None, metavar="DIR",
+                        help="job records, uploads and results (default <emotion cache>/service)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="listen on a non-local address without an API key (anyone who can reach it may use it)")
+    add_model_options(parser)
+    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
+                        help="smallest face side to keep, in pixels (default 20)")
+    parser.add_argument("--threshold", type=float, default=None, help="minimum YuNet face score, 0-1 (default 0.6)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import EmotionError
+    from ..service.config import ServiceConfig
+    from ..settings import Settings
+
+    try:
+        import uvicorn
+
+        from ..service.app import create_app
+    except ImportError as exc:
+        raise EmotionError(f"the service needs FastAPI, uvicorn and python-multipart ({exc.name} is missing); "
+                           "install them with: pip install -r requirements.txt") from None
+    kw = {"workers": args.workers} if args.workers is not None else {}
+    config = ServiceConfig.from_env(host=args.host, port=args.port, settings=Settings.from_args(args),
+                                    max_upload_mb=args.max_upload_mb, result_ttl_h=args.result_ttl_h,
+                                    state_dir=args.state_dir, allow_remote=args.allow_remote, **kw)
+    if not config.local_only and config.api_key is None:
+        if not config.allow_remote:
+            print(f"error: refusing to listen on {config.host} without an API key: anyone who can reach this "
+                  "machine could use it. Set EMOTION_API_KEY, or pass --allow-remote if the network is yours.",
+                  file=sys.stderr)
+            return 2
+        print(f"warning: listening on {config.host} without an API key: anyone who can reach this machine can "
+              "use the service; set EMOTION_API_KEY to require one", file=sys.stderr)
+    if not args.quiet:
+        auth = "API key required" if config.api_key else "no API key"
+        print(f"emotion service on http://{config.host}:{config.port} (docs at /docs; {auth}; "
+              f"{config.workers} film analyses at once)", file=sys.stderr)
+    app = create_app(config)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning" if args.quiet else "info",
+                timeout_graceful_shutdown=30)
+    return 0

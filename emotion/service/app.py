@@ -1,0 +1,238 @@
+"""The REST API (FastAPI): photos answered at once, films as jobs in a bounded pool.
+
+``GET /health``; ``POST /v1/images`` (multipart ``file``) -> the JSON object
+``python -m emotion image --json`` prints; ``POST /v1/films`` (multipart
+``file`` and optional ``settings`` JSON, or a JSON body ``{"path": ...,
+"settings": {...}}`` naming a film in the media folder) -> 202 ``{"job": ID}``;
+``GET /v1/jobs/ID``; ``DELETE /v1/jobs/ID`` (cancel, the checkpoint is kept);
+``POST /v1/jobs/ID/resume``; ``GET /v1/films/ID/<scenes.csv | shots.csv |
+frames.csv | report.json | report.html>``. OpenAPI docs at ``/docs``.
+
+Every error is JSON ``{"detail": "..."}`` with a 4xx status that says what
+was wrong (a 500 only for a bug). With an API key, every ``/v1`` request needs
+``Authorization: Bearer <key>``, compared in constant time.
+
+>>> app = create_app(ServiceConfig(settings=Settings(detector="haar")))   # doctest: +SKIP
+>>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import shutil
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import EmotionError
+from .config import ServiceConfig, client_settings
+from .jobs import FINISHED, Job, JobStore, new_id
+from .outputs import RESULT_FILES
+from .pool import JobPool, results_ready
+from .uploads import UploadError, receive_upload, safe_name
+
+log = logging.getLogger(__name__)
+
+_FILE_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "settings": {"type": "string", "description": "optional JSON object of settings"}}}}}}}
+_FILM_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": _FILE_FORM["requestBody"]["content"]["multipart/form-data"],
+    "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {
+        "path": {"type": "string", "description": "a film inside the server's EMOTION_MEDIA_DIR"},
+        "settings": {"type": "object"}}}}}}}
+
+
+class ApiError(Exception):
+    """An answer other than 2xx: ``status`` and a ``detail`` for the client."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def _settings_field(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ApiError(400, "the 'settings' field is not valid JSON; send an object such as {\"fps\": 2}") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "the 'settings' field must be a JSON object such as {\"fps\": 2}")
+    return value
+
+
+def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
+    """The FastAPI application for ``config``; the job pool starts and stops with it (lifespan).
+
+    ``cache_dir``: the film cache (default: the one the CLI and the app use, so checkpoints are shared).
+    """
+    store = JobStore(config.state_path, ttl_s=config.result_ttl_h * 3600)
+    pool = JobPool(store, config.settings, config.workers, cache_dir=cache_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        pool.start()
+        log.info("emotion service: %d film analyses at once, state in %s", config.workers, config.state_path)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.shutdown)
+
+    app = FastAPI(title="emotion analytics", version="1",
+                  description="Faces and emotions in photos, and scene-by-scene emotions of films, as a service.",
+                  lifespan=lifespan)
+    app.state.pool, app.state.store, app.state.config = pool, store, config
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(UploadError)
+    async def _upload_error(request: Request, exc: UploadError):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(EmotionError)
+    async def _emotion_error(request: Request, exc: EmotionError):
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    def authorize(request: Request) -> None:
+        if config.api_key is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), config.api_key.encode()):
+            raise ApiError(401, "missing or wrong API key; send the header 'Authorization: Bearer <key>'")
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+
+    @app.get("/health", summary="the service is up")
+    def health() -> dict:
+        return {"status": "ok", "workers": config.workers, "queued": pool.queued()}
+
+    @v1.post("/images", summary="faces and emotions in one photo", openapi_extra=_FILE_FORM)
+    async def images(request: Request) -> dict:
+        from ..detector import get_detector
+        from ..export import to_record
+        from ..media import load_image
+
+        with tempfile.TemporaryDirectory(prefix="upload-", dir=store.root / "uploads") as tmp:
+            upload = await receive_upload(request, tmp, config.max_upload_bytes)
+            settings, _, _ = client_settings(config.settings, _settings_field(upload.fields.get("settings")))
+            name = safe_name(upload.name, "image")
+
+            def analyse():
+                try:
+                    rgb = load_image(upload.path.read_bytes())
+                except EmotionError as exc:  # the message names "image"; the client knows its file by name
+                    raise ApiError(400, f"{name}: {str(exc).removeprefix('image: ')}") from None
+                return to_record(name, get_detector(settings).analyze(rgb))
+
+            return await run_in_threadpool(analyse)
+
+    @v1.post("/films", status_code=202, summary="queue a film analysis", openapi_extra=_FILM_BODY)
+    async def films(request: Request) -> dict:
+        from ..film.video import probe
+
+        ctype = request.headers.get("content-type", "")
+        job_id = new_id()
+        if ctype.startswith("application/json"):
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                raise ApiError(400, "the body is not valid JSON; send {\"path\": \"film.mp4\"}") from None
+            if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+                raise ApiError(400, "send {\"path\": \"film.mp4\"} naming a film inside the server's media folder")
+            source = _media_path(config, body["path"])
+            options = body.get("settings") or {}
+            if not isinstance(options, dict):
+                raise ApiError(400, "settings must be a JSON object such as {\"fps\": 2}")
+            name, uploaded = source.name, False
+        else:
+            folder = store.upload_dir(job_id)
+            try:
+                upload = await receive_upload(request, folder, config.max_upload_bytes)
+                options = _settings_field(upload.fields.get("settings"))
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            source, name, uploaded = upload.path, safe_name(upload.name, "film"), True
+        try:
+            client_settings(config.settings, options)  # refused now, not when the job starts
+            await run_in_threadpool(probe, source)    # a file that is no video is refused at once
+        except EmotionError as exc:
+            if uploaded:
+                shutil.rmtree(store.upload_dir(job_id), ignore_errors=True)
+            raise ApiError(400, str(exc)) from None
+        job = pool.submit(Job.new(name, str(source), uploaded, options, job_id=job_id))
+        return {"job": job.id}
+
+    def _job(job_id: str) -> Job:
+        job = store.get(job_id)
+        if job is None:
+            raise ApiError(404, f"no job {job_id}; finished jobs are kept {config.result_ttl_h:g} hours")
+        return job
+
+    @v1.get("/jobs/{job_id}", summary="state, progress and ETA of a job")
+    def job_status(job_id: str) -> dict:
+        return _job(job_id).to_public()
+
+    @v1.delete("/jobs/{job_id}", summary="cancel a job (its checkpoint is kept)")
+    async def job_cancel(job_id: str) -> dict:
+        _job(job_id)
+        job = await run_in_threadpool(pool.cancel, job_id)
+        deadline = time.monotonic() + 10.0
+        while job is not None and job.state == "running" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the pass stops at its next sampled frame and saves its checkpoint
+            job = store.get(job_id)
+        return _job(job_id).to_public()
+
+    @v1.post("/jobs/{job_id}/resume", status_code=202, summary="queue a cancelled or failed job again")
+    def job_resume(job_id: str) -> dict:
+        job = _job(job_id)
+        if pool.resume(job_id) is None:
+            raise ApiError(409, f"job {job_id} is {job.state}; only a cancelled or failed job can be resumed")
+        return {"job": job_id}
+
+    @v1.get("/films/{job_id}/{file}", summary="a result file of a done film job",
+            responses={200: {"content": {t.split(";")[0]: {} for t in RESULT_FILES.values()}}})
+    def film_result(job_id: str, file: str):
+        job = _job(job_id)
+        if file not in RESULT_FILES:
+            raise ApiError(404, f"no result {file}; results are {', '.join(RESULT_FILES)}")
+        folder = results_ready(store, job_id)
+        if folder is None:
+            hint = "wait until it is done" if job.state not in FINISHED else "resume it to get results"
+            raise ApiError(409, f"job {job_id} is {job.state}; {hint}")
+        stem = Path(job.name).stem or "film"
+        return FileResponse(folder / file, media_type=RESULT_FILES[file],
+                            filename=f"{stem}_{file}",
+                            content_disposition_type="inline")
+
+    app.include_router(v1)
+    return app
+
+
+def _media_path(config: ServiceConfig, path: str) -> Path:
+    """A film inside the media folder, or ApiError (no folder, outside it, missing)."""
+    if config.media_dir is None:
+        raise ApiError(400, "this server has no media folder; upload the film as multipart 'file', or start the "
+                            "service with EMOTION_MEDIA_DIR set")
+    root = Path(config.media_dir).resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        raise ApiError(400, f"{path}: outside the media folder; name a film inside it, relative to it")
+    if not target.is_file():
+        raise ApiError(404, f"{path}: no such film in the media folder; check the name (relative to the folder)")
+    return target
+

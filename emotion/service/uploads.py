@@ -1,0 +1,203 @@
+"""Multipart uploads streamed straight to disk, with a size limit, and clear errors for bad ones.
+
+A film can be gigabytes: the request body is parsed chunk by chunk as it
+arrives (``python-multipart``'s streaming parser) and the ``file`` part is
+written to a file as it goes, never held whole in memory. The upload is
+refused with 413 as soon as it passes the limit (at once when the declared
+``Content-Length`` already does). Small text fields (such as ``settings``)
+are kept in memory, up to 64 KB each.
+
+Every problem becomes :class:`UploadError` with an HTTP status and a
+``detail`` that says what was wrong and what to do.
+
+>>> safe_name('../../etc/passwd')
+'passwd'
+>>> safe_name('Trailer final (v2).mp4')
+'Trailer final (v2).mp4'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_FIELD_LIMIT = 64 * 1024
+_UNSAFE = re.compile(r"[^\w .()\-+,&'\[\]]")
+
+
+class UploadError(Exception):
+    """A request the service refuses: ``status`` (4xx) and a ``detail`` for the client."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A received upload: the client's file name, where it is on disk, its size, and the text fields."""
+
+    name: str
+    path: Path
+    size: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def safe_name(name: str, default: str = "upload") -> str:
+    """The last part of a client's file name, without characters that could escape a folder."""
+    base = re.split(r"[\\/]", str(name or ""))[-1].strip().lstrip(".")
+    base = _UNSAFE.sub("_", base)[:200]
+    return base or default
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:g} MB"
+
+
+class _Receiver:
+    """Callbacks for the streaming parser: routes each part to a file or a small text buffer."""
+
+    def __init__(self, folder: Path, file_field: str):
+        self.folder, self.file_field = folder, file_field
+        self.headers: dict[bytes, bytes] = {}
+        self._name = b""
+        self._value = b""
+        self.part: str | None = None
+        self.filename: str | None = None
+        self.file_name: str | None = None  # the client's name of the 'file' part
+        self.out = None
+        self.path: Path | None = None
+        self.size = 0
+        self.buffer = bytearray()
+        self.fields: dict[str, str] = {}
+        self.files = 0
+        self.ended = False
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
+                "on_header_value": self.header_value, "on_header_end": self.header_end,
+                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data,
+                "on_part_end": self.part_end, "on_end": self.end}
+
+    def part_begin(self) -> None:
+        self.headers, self.part, self.filename = {}, None, None
+        self.buffer = bytearray()
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def header_end(self) -> None:
+        self.headers[self._name.lower()] = self._value
+        self._name, self._value = b"", b""
+
+    def headers_finished(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
+        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        name = options.get(b"name")
+        if name is None:
+            raise UploadError(400, "a multipart part has no name; send the file as the form field 'file'")
+        self.part = name.decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        self.filename = filename.decode("utf-8", "replace") if filename is not None else None
+        if self.part == self.file_field:
+            self.files += 1
+            if self.files > 1:
+                raise UploadError(400, f"more than one '{self.file_field}' part; send one file per request")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.file_name = self.filename
+            self.path = self.folder / safe_name(self.filename or "", "upload")
+            self.out = open(self.path, "wb")
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.out is not None:
+            self.out.write(data[start:end])
+            self.size += end - start
+        elif self.part is not None:
+            self.buffer += data[start:end]
+            if len(self.buffer) > _FIELD_LIMIT:
+                raise UploadError(413, f"the form field '{self.part}' is over 64 KB; send settings as a small "
+                                       "JSON object")
+
+    def part_end(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+        elif self.part is not None:
+            self.fields[self.part] = self.buffer.decode("utf-8", "replace")
+
+    def end(self) -> None:
+        self.ended = True
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
+async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, file_field: str = "file") -> Upload:
+    """Stream a ``multipart/form-data`` request's ``file`` part into ``folder``; raises :class:`UploadError`.
+
+    >>> upload = await receive_upload(request, "/srv/uploads/job1", 2_000_000_000)   # doctest: +SKIP
+    >>> upload.name, upload.size                                                      # doctest: +SKIP
+    ('trailer.mp4', 48213318)
+    """
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    ctype, options = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != b"multipart/form-data":
+        raise UploadError(415, f"expected a multipart/form-data upload with the file in the field '{file_field}' "
+                               f"(curl -F {file_field}=@FILE), got content type "
+                               f"{ctype.decode('latin-1') or 'none'}")
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise UploadError(400, "the multipart upload has no boundary in its Content-Type header; let your HTTP "
+                               "client build the form (curl -F, requests files=...)")
+    declared = request.headers.get("content-length")
+    # the body carries a little multipart framing around the file: allow 64 KB of it
+    limit = max_bytes + _FIELD_LIMIT
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise UploadError(413, f"the upload is {_megabytes(int(declared))}, over the limit of "
+                               f"{_megabytes(max_bytes)}; send a smaller file or ask the operator to raise "
+                               "--max-upload-mb")
+    receiver = _Receiver(Path(folder), file_field)
+    parser = MultipartParser(boundary, receiver.callbacks())
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit or receiver.size > max_bytes:
+                raise UploadError(413, f"the upload is over the limit of {_megabytes(max_bytes)}; send a smaller "
+                                       "file or ask the operator to raise --max-upload-mb")
+            parser.write(chunk)
+        parser.finalize()
+    except UploadError:
+        receiver.close()
+        raise
+    except Exception as exc:  # the parser's errors, and a client that hung up half-way
+        receiver.close()
+        from python_multipart.exceptions import FormParserError
+
+        if isinstance(exc, FormParserError) or type(exc).__name__ == "ClientDisconnect":
+            raise UploadError(400, "the multipart upload is malformed or was cut off; send it again") from None
+        raise
+    finally:
+        receiver.close()
+    if not receiver.ended:
+        raise UploadError(400, "the multipart upload is malformed or was cut off (no closing boundary); send it again")
+    if receiver.size > max_bytes:
+        raise UploadError(413, f"the upload is over the limit of {_megabytes(max_bytes)}; send a smaller file or "
+                               "ask the operator to raise --max-upload-mb")
+    if receiver.path is None:
+        raise UploadError(400, f"no file in the upload; send it as the multipart field '{file_field}' "
+                               f"(curl -F {file_field}=@FILE)")
+    if receiver.size == 0:
+        raise UploadError(400, f"the uploaded file {safe_name(receiver.file_name or '')} is empty (0 bytes); "
+                               "choose the file again")
+    return Upload(receiver.file_name or receiver.path.name, receiver.path, receiver.size, receiver.fields)
