@@ -264,10 +264,14 @@ class LiveScreening:
         self._paused_frames = 0
         self._with_face = 0
         self._last_film: float | None = None
+        self.closed = False
 
     # ------------------------------------------------------------ streamer callbacks (WebRTC threads)
     def frame(self) -> np.ndarray:
         """The film frame (RGB) to send now; the first call starts the film."""
+        if self.closed:   # a stream that outlives its screening shows black until the browser lets go
+            w, h = getattr(self.picture, "size", (64, 36))
+            return np.zeros((h, w, 3), np.uint8)
         if self.clock.start():
             log.info("%s: the film started", self.name)
         return self.picture.at(self.clock.position())
@@ -276,12 +280,14 @@ class LiveScreening:
         """``n`` samples (n, channels) int16 of the film's sound now; silence while it is not playing."""
         if self._sound is None:
             self._sound = self._sound_factory()
-        if not self.clock.playing:
+        if self.closed or not self.clock.playing:
             return np.zeros((int(n), self._sound.channels), np.int16)
         return self._sound.samples(self.clock.position(), n)
 
     def camera(self, rgb: np.ndarray) -> None:
         """A camera frame (RGB) arrived: analyse it if the film is playing (never blocks)."""
+        if self.closed:
+            return
         if not self.clock.playing:
             with self._lock:
                 self._paused_frames += 1
@@ -353,9 +359,11 @@ class LiveScreening:
                        recording_duration_s=copy.duration)
 
     def close(self) -> None:
-        """Stop the analysis and release the film's decoders."""
+        """Stop the analysis and the film; the callbacks go quiet (black, silence, no reading).
+
+        The decoders are left to the garbage collector: a WebRTC thread may
+        still be asking for a frame while the page closes the screening.
+        """
+        self.closed = True
         self.session.stop()
         self.clock.pause()
-        for player in (self.picture, self._sound):
-            if player is not None and hasattr(player, "close"):
-                player.close()
