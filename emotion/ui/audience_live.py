@@ -103,21 +103,24 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
     clock = screening.clock
     here = clock.position()
     if streaming and clock.playing:
-        state = "▶ Playing"
+        state = "Playing"
     elif clock.ended:
-        state = "■ The film has ended: save the reaction"
+        state = "The film has ended: save the reaction"
     elif clock.started:
-        state = "⏸ Paused"
+        state = "Paused"
     else:
         state = "Press **START** to begin the film" if not streaming else "Starting…"
     st.markdown(f"**{state}** · film time **{timecode(here)}** of {timecode(clock.duration)}")
     cols = st.columns([1.2, 1, 1, 2.2, 1])
-    cols[0].button("⏸ Pause" if clock.playing else "▶ Play", on_click=_toggle, args=(screening,),
-                   key=f"{_P}toggle", disabled=not clock.started, use_container_width=True)
-    cols[1].button(f"⏪ {SKIP_S:.0f} s", on_click=_skip, args=(screening, -SKIP_S), key=f"{_P}back",
+    # Material icons ship with Streamlit: emoji would need a font the viewer's machine may lack
+    playing = clock.playing
+    cols[0].button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+                   on_click=_toggle, args=(screening,), key=f"{_P}toggle", disabled=not clock.started,
                    use_container_width=True)
-    cols[2].button(f"⏩ {SKIP_S:.0f} s", on_click=_skip, args=(screening, SKIP_S), key=f"{_P}ahead",
-                   use_container_width=True)
+    cols[1].button(f"{SKIP_S:.0f} s", icon=":material/fast_rewind:", on_click=_skip, args=(screening, -SKIP_S),
+                   key=f"{_P}back", use_container_width=True, help=f"back {SKIP_S:.0f} seconds")
+    cols[2].button(f"{SKIP_S:.0f} s", icon=":material/fast_forward:", on_click=_skip, args=(screening, SKIP_S),
+                   key=f"{_P}ahead", use_container_width=True, help=f"ahead {SKIP_S:.0f} seconds")
     target = cols[3].number_input("Jump to (s)", min_value=0.0, max_value=float(clock.duration), value=0.0,
                                   step=1.0, key=f"{_P}target", label_visibility="collapsed",
                                   help="a film time in seconds; press Jump")
@@ -132,7 +135,7 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
     if streaming and latest is not None and latest.result.faces:
         face = max(latest.result.faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         st.caption(f"Now: {face.emotion} ({face.probabilities[face.emotion]:.0%})")
-    if st.button(f"💾 Save as reaction {screening.name}", key=f"{_P}save", type="primary",
+    if st.button(f"Save as reaction {screening.name}", icon=":material/save:", key=f"{_P}save", type="primary",
                  disabled=stats.readings == 0, help="keep this screening's readings in the panel below (numbers "
                  "only) and get ready for the next viewer"):
         _save(film, screening)
@@ -145,7 +148,8 @@ def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
     kept = saved(film)
     if kept:
         st.caption("Saved live reactions: " + ", ".join(
-            f"**{r.name}** ({len(r.recording_time)} readings, {r.recording_duration_s:.0f} s)" for r in kept))
+            f"**{r.name}** ({len(r.recording_time)} readings over film {timecode(float(r.film_time.min()))}–"
+            f"{timecode(float(r.film_time.max()))}, {r.recording_duration_s:.0f} s in all)" for r in kept))
     if not st.toggle("Screen the film here, with the webcam on", key=f"{_P}on",
                      help="the film plays in this browser while the camera reads the viewer's expressions"):
         return kept
