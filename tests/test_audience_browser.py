@@ -134,6 +134,8 @@ def test_browser_screens_a_film_live_and_saves_the_reaction(tmp_path, browser_ap
                 saved.wait_for(timeout=30_000)
             except PlaywrightTimeout:
                 fail("the saved reaction did not show")
+            # the page has rerun for the next viewer before we go on
+            page.get_by_role("button", name=re.compile("Save as reaction live-2")).wait_for(timeout=30_000)
             found = SAVED.search(saved.inner_text())
             n, first, last = int(found.group(1)), _seconds(*found.group(2, 3, 4)), _seconds(*found.group(5, 6, 7))
             assert n >= count and 0.0 <= first < 8.0 and 8.0 <= last < FILM_S, found.group(0)
