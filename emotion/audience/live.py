@@ -38,10 +38,13 @@ Decisions, and why:
   LAN), so stamps run that much late: well inside the panel's one-second
   bins. ``latency_s`` subtracts a known delay.
 
->>> clock = ScreeningClock(60.0, clock=iter([0.0, 0.0, 5.0, 5.0, 7.0]).__next__)
->>> clock.start(); clock.pause(); clock.seek(30.0); clock.play()   # started at 0, paused at 5 s, jump to 30
->>> clock.film_at(9.0), clock.film_at(6.0)
-(32.0, None)
+>>> now = [0.0]
+>>> clock = ScreeningClock(60.0, clock=lambda: now[0])
+>>> clock.start()
+True
+>>> now[0] = 5.0; clock.pause(); now[0] = 7.0; clock.seek(30.0); clock.play()   # paused at 5 s; at 7 s, on from 30
+>>> clock.film_at(4.0), clock.film_at(6.0), clock.film_at(9.0)
+(4.0, None, 32.0)
 """
 
 from __future__ import annotations
