@@ -34,9 +34,9 @@ Decisions, and why:
   stored anywhere.
 * A stamp is the film time when the camera frame *reaches the server*. The
   film frame the viewer saw was sent a little earlier and the camera frame
-  took a little to arrive (WebRTC buffers, typically 0.1-0.3 s in all on a
-  LAN), so stamps run that much late: well inside the panel's one-second
-  bins. ``latency_s`` subtracts a known delay.
+  took a little to arrive (WebRTC buffers; not measured yet, expected to be
+  a fraction of a second on a LAN), so stamps run that much late, inside the
+  panel's one-second bins. ``latency_s`` subtracts a known delay.
 
 >>> now = [0.0]
 >>> clock = ScreeningClock(60.0, clock=lambda: now[0])
