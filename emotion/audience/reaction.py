@@ -35,7 +35,7 @@ from .viewers import attention, find_viewers
 
 log = logging.getLogger(__name__)
 
-SYNC_KINDS = ("audio", "manual")
+SYNC_KINDS = ("audio", "manual", "live")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +47,9 @@ class Reaction:
     ``face`` (V, T) whether the viewer's face was seen, ``attentive`` (V, T)
     whether it was turned towards the screen, ``probs`` (V, T, L) the
     emotion probabilities over ``labels`` (NaN where no face). ``sync`` is
-    ``"audio"`` (offset from the sound, with ``confidence``) or ``"manual"``.
+    ``"audio"`` (offset from the sound, with ``confidence``), ``"manual"``, or
+    ``"live"`` (a live screening: ``recording_time`` is the session's clock and
+    ``pieces`` its play segments, see :mod:`emotion.audience.live`).
 
     >>> r = Reaction("v.mp4", ("happy", "neutral"), [0.0, 0.5], [[True, False]], [[True, False]],
     ...              [[[0.9, 0.1], [np.nan, np.nan]]], offset_s=-10.0)

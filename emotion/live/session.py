@@ -171,16 +171,20 @@ class LiveSession:
     only ever called from the analysis thread. ``clock`` (monotonic seconds,
     for latency) and ``wall`` (epoch seconds, for timestamps) can be replaced
     in tests. With ``autostart=False`` no thread is started: the caller runs
-    the analysis itself with :meth:`step` (tests, benchmarks).
+    the analysis itself with :meth:`step` (tests, benchmarks). ``on_report``
+    is called with every report too, on the analysis thread (a live screening
+    keeps them all, where the page's queue keeps only the latest).
     """
 
     def __init__(self, settings: LiveSettings, detector, *, clock: Callable[[], float] = time.perf_counter,
-                 wall: Callable[[], float] = time.time, autostart: bool = True):
+                 wall: Callable[[], float] = time.time, autostart: bool = True,
+                 on_report: Callable[[FrameReport], None] | None = None):
         if not isinstance(settings, LiveSettings):
             raise TypeError(f"settings: expected LiveSettings, got {type(settings).__name__}")
         self._config = (settings, detector)
         self._clock, self._wall = clock, wall
         self._autostart = bool(autostart)
+        self._on_report = on_report
         self._slot = LatestSlot()
         self.results = ResultQueue(settings.queue_size)
         self._tracker = FaceTracker(settings.track_iou, settings.track_ttl_s)
@@ -279,6 +283,8 @@ class LiveSession:
                                  inference_ms=max(0.0, (done - start) * 1000.0), dropped=self._slot.dropped)
             self._latest = report
         self.results.put(report)
+        if self._on_report is not None:
+            self._on_report(report)
         return report
 
     def drain(self) -> list[FrameReport]:

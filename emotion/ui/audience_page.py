@@ -24,6 +24,7 @@ from emotion.errors import EmotionError
 from emotion.film import FilmSettings, analyze_video
 from emotion.paths import cache_dir
 
+from . import audience_live
 from .film_page import VIDEO_TYPES, StoredUpload, progress_text, store_upload
 from .loaders import Loaded
 from .status import model_missing
@@ -146,12 +147,16 @@ def render(loaded: Loaded) -> None:
         offsets[rec.sha256] = _offset_box(film, rec, i)
     keep = st.checkbox("Keep the reaction videos after the analysis", value=False, key=f"{_P}keep",
                        help="off: each video is deleted from this machine once analysed; only numbers stay")
+    live = audience_live.section(film, loaded)
     audience = AudienceSettings(fps=4.0)
     missing = [r.name for r in recs if offsets[r.sha256] is None]
     todo = [r for r in recs if r.sha256 not in results or report_film is None]
+    if report_film is not None and Path(report_film.source).name != film.path.name:
+        report_film = None          # the panel's film changed
     if recs and missing:
         st.warning(f"Give an offset for {', '.join(missing)} to analyse it.")
-    elif todo and st.button("Analyse reactions", type="primary", key=f"{_P}start"):
+    elif (todo or (live and report_film is None)) and st.button("Analyse reactions", type="primary",
+                                                                 key=f"{_P}start"):
         on_disk = [r for r in todo if r.path.exists()]
         if len(on_disk) < len(todo):
             st.error("Some reaction videos were deleted after an earlier analysis; upload them again.")
@@ -163,9 +168,9 @@ def render(loaded: Loaded) -> None:
     if deleted:
         st.caption(f"Deleted after analysis: {', '.join(deleted)}.")
     shown = [results[r.sha256] for r in recs if r.sha256 in results]
-    if not shown or report_film is None:
-        if not recs:
-            st.info("Upload one or more reaction recordings.")
+    if not (shown or live) or report_film is None:
+        if not recs and not live:
+            st.info("Upload one or more reaction recordings, or screen the film live.")
         return
     reactions = []
     for rec, reaction in zip([r for r in recs if r.sha256 in results], shown):
@@ -173,6 +178,7 @@ def render(loaded: Loaded) -> None:
         if offset is not None and not math.isclose(offset, round(reaction.offset_s, 3)):
             reaction = reaction.with_offset(offset)
         reactions.append(reaction)
+    reactions.extend(live)
     try:
         report = analyze_audience(report_film, reactions, audience)
     except EmotionError as exc:

@@ -1,0 +1,372 @@
+"""A live screening: the film plays from the server while the viewer's webcam is read on the film's clock.
+
+How it works (the page, :mod:`emotion.ui.audience_live`, wires it to one
+streamlit-webrtc stream): the browser sends its camera to the server and
+receives the film back, picture and sound, over the same connection. The
+server decodes the film itself (:mod:`.player`) at the time its
+:class:`ScreeningClock` says, so it always knows which moment of the film
+is on show. Every camera frame is stamped with that film time when it
+arrives; pause and seek move the clock, so stamps stay right through them
+by construction, with nothing to align afterwards.
+
+The clock counts *session time* (seconds since the film first started, on a
+monotonic clock) and keeps a list of segments: from session time ``s`` the
+film was at ``f`` and was playing (or paused). While playing, film time is
+``f + (now - s)``: a piece of a recording with offset ``s - f``. So a
+finished screening becomes an ordinary :class:`~emotion.audience.Reaction`:
+``recording_time`` is session time, ``pieces`` are the playing segments (the
+same piecewise alignment a paused recording gets from its sound), ``sync`` is
+``"live"`` and ``offset_s`` is 0 (the film starts at session time 0).
+
+Decisions, and why:
+
+* **Readings while the film is paused, before it starts or after its end are
+  dropped** (and counted). The film is not moving, so they belong to no moment
+  of it; piling them on the paused second would let a chat with the
+  projectionist outweigh the scene.
+* Camera frames go through :class:`~emotion.live.LiveSession` (latest-wins:
+  when the model is slower than the camera, the newest frame is analysed and
+  stamps never lag behind by a backlog).
+* Faces become viewers exactly as in a recording
+  (:func:`~emotion.audience.reaction.reaction_from_scan`: tracks over session
+  time, stitched, numbered from the left; attention from the landmarks).
+* Only numbers are kept: time, boxes, landmarks, probabilities. No frame is
+  stored anywhere.
+* A stamp is the film time when the camera frame *reaches the server*. The
+  film frame the viewer saw was sent a little earlier and the camera frame
+  took a little to arrive (WebRTC buffers; not measured yet, expected to be
+  a fraction of a second on a LAN), so stamps run that much late, inside the
+  panel's one-second bins. ``latency_s`` subtracts a known delay.
+
+>>> now = [0.0]
+>>> clock = ScreeningClock(60.0, clock=lambda: now[0])
+>>> clock.start()
+True
+>>> now[0] = 5.0; clock.pause(); now[0] = 7.0; clock.seek(30.0); clock.play()   # paused at 5 s; at 7 s, on from 30
+>>> clock.film_at(4.0), clock.film_at(6.0), clock.film_at(9.0)
+(4.0, None, 32.0)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmotionError
+from ..settings import AudienceSettings
+from .reaction import Reaction, reaction_from_scan
+from .scan import ScanState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """From session time ``start_s`` the film was at ``film_s`` and was ``playing`` (or paused there)."""
+
+    start_s: float
+    film_s: float
+    playing: bool
+
+
+class ScreeningClock:
+    """The film's playback clock: start, pause, play, seek; film time at any session time.
+
+    Thread-safe: the page moves it, the WebRTC threads read it. ``clock`` is
+    a monotonic seconds source (replace it in tests). Until :meth:`start`
+    (the first film frame streamed) the film is at ``0`` and no time is
+    counted. At the end of the film the clock stops there by itself.
+    """
+
+    def __init__(self, duration_s: float, *, clock: Callable[[], float] = time.monotonic):
+        duration_s = float(duration_s)
+        if not math.isfinite(duration_s) or duration_s <= 0:
+            raise EmotionError(f"the film's duration must be a positive number of seconds, got {duration_s}")
+        self.duration = duration_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._origin: float | None = None
+        self._segments: list[Segment] = []
+        self._wanted = 0.0   # where the film is before it starts (a seek before the stream connects)
+
+    # ---------------------------------------------------------------- reading
+    def now(self) -> float:
+        """Session time (s since the film first started); NaN before it started."""
+        with self._lock:
+            return self._now()
+
+    def _now(self) -> float:
+        return math.nan if self._origin is None else self._clock() - self._origin
+
+    @property
+    def started(self) -> bool:
+        return self._origin is not None
+
+    def film_at(self, session_s: float) -> float | None:
+        """The film time on show at ``session_s`` while playing; None when paused, not started or ended."""
+        with self._lock:
+            return self._film_at(session_s)
+
+    def _film_at(self, s: float) -> float | None:
+        if not self._segments or not math.isfinite(s):
+            return None
+        k = bisect_right([g.start_s for g in self._segments], s) - 1
+        if k < 0:
+            return None
+        seg = self._segments[k]
+        if not seg.playing:
+            return None
+        film = seg.film_s + (s - seg.start_s)
+        return film if film < self.duration else None
+
+    def position(self) -> float:
+        """Film time now (s): where the film is, playing or not, within ``[0, duration]``."""
+        with self._lock:
+            if not self._segments:
+                return self._wanted
+            seg = self._segments[-1]
+            film = seg.film_s + (self._now() - seg.start_s if seg.playing else 0.0)
+            return min(max(film, 0.0), self.duration)
+
+    @property
+    def playing(self) -> bool:
+        """The film is moving (started, not paused, not at its end)."""
+        with self._lock:
+            return bool(self._segments) and self._film_at(self._now()) is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.started and not self.playing and self.position() >= self.duration - 1e-6
+
+    def segments(self) -> tuple[Segment, ...]:
+        with self._lock:
+            return tuple(self._segments)
+
+    def pieces(self) -> tuple[tuple[float, float], ...]:
+        """``(session start, offset)`` of every segment, as :attr:`Reaction.pieces` (offset = start - film time).
+
+        Paused segments are included so a moment inside one never borrows the
+        offset of the segment before it (their readings are dropped anyway).
+        """
+        with self._lock:
+            return tuple((g.start_s, g.start_s - g.film_s) for g in self._segments) or ((0.0, 0.0),)
+
+    # ---------------------------------------------------------------- moving
+    def _add(self, film: float, playing: bool) -> None:
+        now = self._now()
+        film = min(max(float(film), 0.0), self.duration)
+        if self._segments and self._segments[-1].start_s == now:
+            self._segments[-1] = Segment(now, film, playing)   # two moves in the same instant: the last wins
+        else:
+            self._segments.append(Segment(now, film, playing))
+
+    def _here(self) -> float:
+        seg = self._segments[-1]
+        film = seg.film_s + (self._now() - seg.start_s if seg.playing else 0.0)
+        return min(film, self.duration)
+
+    def start(self) -> bool:
+        """Start the film (the first call only; session time 0 is now). True if this call started it."""
+        with self._lock:
+            if self._origin is not None:
+                return False
+            self._origin = self._clock()
+            self._segments = [Segment(0.0, self._wanted, self._wanted < self.duration)]
+            return True
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._segments and self._segments[-1].playing:
+                self._add(self._here(), False)
+
+    def play(self) -> None:
+        """Play on from where the film is (from the start again if it had ended)."""
+        with self._lock:
+            if not self._segments:
+                return
+            here = self._here()
+            if here >= self.duration - 1e-6:
+                self._add(0.0, True)
+            elif not self._segments[-1].playing:
+                self._add(here, True)
+
+    def seek(self, film_s: float) -> None:
+        """Jump to ``film_s`` (clipped to the film), keeping playing or paused as it was."""
+        film_s = float(film_s)
+        if not math.isfinite(film_s):
+            raise EmotionError(f"a seek needs a time in seconds, got {film_s}")
+        with self._lock:
+            if not self._segments:
+                self._wanted = min(max(film_s, 0.0), self.duration)
+                return
+            playing = self._segments[-1].playing and self._here() < self.duration
+            self._add(film_s, playing and film_s < self.duration)
+
+
+@dataclass(frozen=True)
+class ScreeningStats:
+    """How a screening is going: counts and rates for the page (all measured, none estimated)."""
+
+    readings: int          # analysed camera frames stamped with a film time
+    with_face: int         # ... of which had at least one face
+    dropped: int           # analysed frames whose moment fell in a pause or past the end
+    paused_frames: int     # camera frames not analysed because the film was not playing
+    played_s: float        # session seconds the film was playing
+    last_film_s: float | None
+
+    @property
+    def per_second(self) -> float:
+        return self.readings / self.played_s if self.played_s > 0 else 0.0
+
+
+class LiveScreening:
+    """One viewer's live screening of ``film``: the streamer's three callbacks and the reaction they add up to.
+
+    ``detector`` reads the camera (anything with ``analyze(rgb) -> ImageResult``)
+    through a :class:`~emotion.live.LiveSession` made with ``settings``, whose
+    reports the screening collects (``autostart=False``: no analysis thread,
+    call ``screening.session.step()``, as tests do). ``picture``/``sound``
+    are the film player (:class:`~.player.FilmPicture`/:class:`~.player.FilmSound`,
+    or fakes). The page calls :meth:`camera` with each camera frame,
+    :meth:`frame` for each film frame to send and :meth:`audio` for each
+    slice of sound, then :meth:`reaction` to keep the result.
+
+    >>> screening = LiveScreening("film.mp4", detector, name="live-1")   # doctest: +SKIP
+    >>> screening.reaction().sync, screening.reaction().pieces          # doctest: +SKIP
+    ('live', ((0.0, 0.0), (12.0, 12.0), (15.5, -14.5)))
+    """
+
+    def __init__(self, film: str | Path, detector, settings=None, *, name: str = "live-1", picture=None,
+                 sound=None, duration_s: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 latency_s: float = 0.0, autostart: bool = True):
+        from ..live.session import LiveSession
+        from ..live.settings import LiveSettings
+        from .player import FilmPicture, FilmSound
+
+        self.film = Path(film)
+        self.name = name
+        self.picture = picture if picture is not None else FilmPicture(self.film)
+        self._sound = sound
+        self._sound_factory = (lambda: FilmSound(self.film)) if sound is None else None
+        duration = duration_s if duration_s is not None else self.picture.duration
+        self.clock = ScreeningClock(duration, clock=clock)
+        self.latency_s = float(latency_s)
+        self.session = LiveSession(settings or LiveSettings(), detector, wall=self.clock.now, on_report=self._record,
+                                   autostart=autostart)
+        self._lock = threading.Lock()
+        self._state: ScanState | None = None
+        self._dropped = 0
+        self._paused_frames = 0
+        self._with_face = 0
+        self._last_film: float | None = None
+        self.closed = False
+
+    # ------------------------------------------------------------ streamer callbacks (WebRTC threads)
+    def frame(self) -> np.ndarray:
+        """The film frame (RGB) to send now; the first call starts the film."""
+        if self.closed:   # a stream that outlives its screening shows black until the browser lets go
+            w, h = getattr(self.picture, "size", (64, 36))
+            return np.zeros((h, w, 3), np.uint8)
+        if self.clock.start():
+            log.info("%s: the film started", self.name)
+        return self.picture.at(self.clock.position())
+
+    def audio(self, n: int) -> np.ndarray:
+        """``n`` samples (n, channels) int16 of the film's sound now; silence while it is not playing."""
+        if self._sound is None:
+            self._sound = self._sound_factory()
+        if self.closed or not self.clock.playing:
+            return np.zeros((int(n), self._sound.channels), np.int16)
+        return self._sound.samples(self.clock.position(), n)
+
+    def camera(self, rgb: np.ndarray) -> None:
+        """A camera frame (RGB) arrived: analyse it if the film is playing (never blocks)."""
+        if self.closed:
+            return
+        if not self.clock.playing:
+            with self._lock:
+                self._paused_frames += 1
+            return
+        self.session.submit(rgb)
+
+    # ------------------------------------------------------------ analysis thread
+    def _record(self, report) -> None:
+        t = float(report.time) - self.latency_s
+        film = self.clock.film_at(t)
+        with self._lock:
+            if film is None:
+                self._dropped += 1
+                return
+            table = report.result.table
+            if self._state is None:
+                self._state = ScanState(tuple(report.result.labels), report.result.width, report.result.height)
+            marks = table.landmarks if table.landmarks is not None else np.full((len(table), 5, 2), np.nan)
+            probs = table.probs if len(table) else np.zeros((0, len(self._state.labels)), np.float32)
+            self._state.add(t, table.boxes, table.scores, marks, probs)
+            self._with_face += bool(len(table))
+            self._last_film = film
+
+    # ------------------------------------------------------------ results (the page)
+    def stats(self) -> ScreeningStats:
+        with self._lock:
+            readings = 0 if self._state is None else len(self._state.sample_time)
+            stats = (readings, self._with_face, self._dropped, self._paused_frames, self._last_film)
+        return ScreeningStats(stats[0], stats[1], stats[2], stats[3], self.played_s(), stats[4])
+
+    def played_s(self) -> float:
+        """Session seconds during which the film was playing (up to its end), so far."""
+        segments = self.clock.segments()
+        now = self.clock.now()
+        if not segments or not math.isfinite(now):
+            return 0.0
+        total = 0.0
+        for seg, nxt in zip(segments, [*segments[1:], None]):
+            if seg.playing:
+                stop = now if nxt is None else nxt.start_s
+                total += max(0.0, min(stop - seg.start_s, self.clock.duration - seg.film_s))
+        return total
+
+    def reaction(self, audience: AudienceSettings | None = None) -> Reaction:
+        """The screening so far as a :class:`Reaction` (``sync="live"``): numbers only.
+
+        ``audience`` gives the viewer options (tracks, stitching, attention). Raises :class:`EmotionError` when no moment of the film was read.
+        """
+        audience = audience or AudienceSettings()
+        with self._lock:
+            state = self._state
+            if state is None or not state.sample_time:
+                raise EmotionError("the screening has no readings yet: start the film with the camera on, "
+                                   "let it play, then save")
+            copy = replace(state, sample_time=list(state.sample_time), face_sample=list(state.face_sample),
+                           boxes=list(state.boxes), scores=list(state.scores), landmarks=list(state.landmarks),
+                           probs=list(state.probs))
+        now = self.clock.now()
+        copy.duration = float(now) if math.isfinite(now) else float(copy.sample_time[-1])
+        copy.done, copy.complete = True, True
+        rate = max(len(copy.sample_time) / max(self.played_s(), 1e-6), 0.1)
+        reaction = reaction_from_scan(self.name, copy, audience.replace(fps=min(rate, 1000.0)), 0.0)
+        stats = self.stats()
+        notes = list(reaction.warnings)
+        if stats.dropped:
+            notes.append(f"{self.name}: {stats.dropped} reading(s) fell in a pause or after the film's end and were "
+                         "left out")
+        return replace(reaction, sync="live", offset_s=0.0, pieces=self.clock.pieces(), warnings=tuple(notes),
+                       recording_duration_s=copy.duration)
+
+    def close(self) -> None:
+        """Stop the analysis and the film; the callbacks go quiet (black, silence, no reading).
+
+        The decoders are left to the garbage collector: a WebRTC thread may
+        still be asking for a frame while the page closes the screening.
+        """
+        self.closed = True
+        self.session.stop()
+        self.clock.pause()
