@@ -67,7 +67,7 @@ def page(open_page, monkeypatch):
     for name in ("create_video_source_track", "create_audio_source_track", "create_video_sink_track"):
         monkeypatch.setattr(streamlit_webrtc, name, lambda callback, key, **kwargs: callback)
     monkeypatch.setenv("EMOTION_FACE_MODEL", str(media.YUNET))
-    at = open_page("pages/4_Audience.py")
+    at = open_page("views/4_Audience.py")
     return at, fake
 
 
