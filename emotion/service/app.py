@@ -6,7 +6,12 @@
 "settings": {...}}`` naming a film in the media folder) -> 202 ``{"job": ID}``;
 ``GET /v1/jobs/ID``; ``DELETE /v1/jobs/ID`` (cancel, the checkpoint is kept);
 ``POST /v1/jobs/ID/resume``; ``GET /v1/films/ID/<scenes.csv | shots.csv |
-frames.csv | report.json | report.html>``. OpenAPI docs at ``/docs``.
+frames.csv | report.json | report.html>``. ``POST /v1/audience`` (multipart
+``film``, one or more ``reaction`` files, optional ``offsets`` and ``settings``
+JSON, or a JSON body ``{"film": ..., "reactions": [...]}`` in the media folder)
+-> 202 ``{"job": ID}``, the same job calls, results at ``GET
+/v1/audience/ID/<scenes.csv | seconds.csv | viewers.csv | report.json |
+report.html>``. OpenAPI docs at ``/docs``.
 
 Every error is JSON ``{"detail": "..."}`` with a 4xx status that says what
 was wrong (a 500 only for a bug). With an API key, every ``/v1`` request needs
@@ -33,11 +38,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import EmotionError
+from .audience import AUDIENCE_FILES, audience_settings, check_offsets
 from .config import ServiceConfig, client_settings
 from .jobs import FINISHED, Job, JobStore, new_id
 from .outputs import RESULT_FILES
 from .pool import JobPool, results_ready
-from .uploads import UploadError, receive_upload, safe_name
+from .uploads import UploadError, receive_files, receive_upload, safe_name
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,17 @@ _FILM_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {
         "path": {"type": "string", "description": "a film inside the server's EMOTION_MEDIA_DIR"},
         "settings": {"type": "object"}}}}}}}
+_AUDIENCE_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["film", "reaction"], "properties": {
+        "film": {"type": "string", "format": "binary"},
+        "reaction": {"type": "array", "items": {"type": "string", "format": "binary"},
+                     "description": "one or more reaction recordings (repeat the field)"},
+        "offsets": {"type": "string", "description": "optional JSON object {reaction file name: seconds}"},
+        "settings": {"type": "string", "description": "optional JSON object of settings"}}}},
+    "application/json": {"schema": {"type": "object", "required": ["film", "reactions"], "properties": {
+        "film": {"type": "string", "description": "a film inside the server's EMOTION_MEDIA_DIR"},
+        "reactions": {"type": "array", "items": {"type": "string"}},
+        "offsets": {"type": "object"}, "settings": {"type": "object"}}}}}}}
 
 
 class ApiError(Exception):
@@ -60,15 +77,15 @@ class ApiError(Exception):
         self.status, self.detail = status, detail
 
 
-def _settings_field(text: str | None) -> dict:
+def _settings_field(text: str | None, name: str = "settings", example: str = '{"fps": 2}') -> dict:
     if not text:
         return {}
     try:
         value = json.loads(text)
     except ValueError:
-        raise ApiError(400, "the 'settings' field is not valid JSON; send an object such as {\"fps\": 2}") from None
+        raise ApiError(400, f"the '{name}' field is not valid JSON; send an object such as {example}") from None
     if not isinstance(value, dict):
-        raise ApiError(400, "the 'settings' field must be a JSON object such as {\"fps\": 2}")
+        raise ApiError(400, f"the '{name}' field must be a JSON object such as {example}")
     return value
 
 
@@ -177,6 +194,63 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         job = pool.submit(Job.new(name, str(source), uploaded, options, job_id=job_id))
         return {"job": job.id}
 
+    @v1.post("/audience", status_code=202, summary="queue an audience analysis: a film and its reactions",
+             openapi_extra=_AUDIENCE_BODY)
+    async def audience(request: Request) -> dict:
+        from ..film.video import probe
+
+        ctype = request.headers.get("content-type", "")
+        job_id = new_id()
+        if ctype.startswith("application/json"):
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                raise ApiError(400, "the body is not valid JSON; send {\"film\": \"film.mp4\", "
+                                    "\"reactions\": [\"row1.mp4\"]}") from None
+            reactions = body.get("reactions") if isinstance(body, dict) else None
+            if (not isinstance(body, dict) or not isinstance(body.get("film"), str) or not isinstance(reactions, list)
+                    or not reactions or not all(isinstance(r, str) for r in reactions)):
+                raise ApiError(400, "send {\"film\": \"film.mp4\", \"reactions\": [\"row1.mp4\", ...]} naming "
+                                    "files inside the server's media folder, at least one reaction")
+            film = _media_path(config, body["film"])
+            inputs = [(p.name, p) for p in (_media_path(config, r) for r in reactions)]
+            options, offsets, uploaded = body.get("settings") or {}, body.get("offsets"), False
+            if not isinstance(options, dict):
+                raise ApiError(400, "settings must be a JSON object such as {\"fps\": 2}")
+        else:
+            folder = store.upload_dir(job_id)
+            try:
+                files, fields = await receive_files(request, folder, config.max_upload_bytes,
+                                                    {"film": 1, "reaction": None})
+                options = _settings_field(fields.get("settings"))
+                offsets = _settings_field(fields.get("offsets"), "offsets", '{"row1.mp4": 12.5}')
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            film, uploaded = files["film"][0].path, True
+            inputs = [(safe_name(u.name, "reaction"), u.path) for u in files["reaction"]]
+        try:
+            names = [n for n, _ in inputs]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ApiError(400, f"two reactions are named {', '.join(twice)}; give each reaction its own file "
+                                    "name (offsets are given by name)")
+            offsets = check_offsets(offsets, names)
+            audience_settings(config.settings, options)  # refused now, not when the job starts
+            for path in (film, *(p for _, p in inputs)):
+                await run_in_threadpool(probe, path)      # a file that is no video is refused at once
+        except (EmotionError, ApiError) as exc:
+            if uploaded:
+                shutil.rmtree(store.upload_dir(job_id), ignore_errors=True)
+            if isinstance(exc, ApiError):
+                raise
+            raise ApiError(400, str(exc)) from None
+        reactions = [{"name": n, "path": str(p), "offset_s": offsets.get(n)} for n, p in inputs]
+        name = safe_name(files["film"][0].name, "film") if uploaded else film.name
+        job = pool.submit(Job.new(name, str(film), uploaded, options, job_id=job_id, kind="audience",
+                                  reactions=reactions))
+        return {"job": job.id}
+
     def _job(job_id: str) -> Job:
         job = store.get(job_id)
         if job is None:
@@ -207,15 +281,26 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
     @v1.get("/films/{job_id}/{file}", summary="a result file of a done film job",
             responses={200: {"content": {t.split(";")[0]: {} for t in RESULT_FILES.values()}}})
     def film_result(job_id: str, file: str):
+        return _result(job_id, file, "film", RESULT_FILES)
+
+    @v1.get("/audience/{job_id}/{file}", summary="a result file of a done audience job",
+            responses={200: {"content": {t.split(";")[0]: {} for t in AUDIENCE_FILES.values()}}})
+    def audience_result(job_id: str, file: str):
+        return _result(job_id, file, "audience", AUDIENCE_FILES)
+
+    def _result(job_id: str, file: str, kind: str, files: dict[str, str]):
         job = _job(job_id)
-        if file not in RESULT_FILES:
-            raise ApiError(404, f"no result {file}; results are {', '.join(RESULT_FILES)}")
+        if job.kind != kind:
+            route = "films" if job.kind == "film" else "audience"
+            raise ApiError(404, f"job {job_id} is a {job.kind} job; its results are at /v1/{route}/{job_id}/FILE")
+        if file not in files:
+            raise ApiError(404, f"no result {file}; results are {', '.join(files)}")
         folder = results_ready(store, job_id)
         if folder is None:
             hint = "wait until it is done" if job.state not in FINISHED else "resume it to get results"
             raise ApiError(409, f"job {job_id} is {job.state}; {hint}")
         stem = Path(job.name).stem or "film"
-        return FileResponse(folder / file, media_type=RESULT_FILES[file],
+        return FileResponse(folder / file, media_type=files[file],
                             filename=f"{stem}_{file}",
                             content_disposition_type="inline")
 

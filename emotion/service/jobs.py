@@ -1,4 +1,4 @@
-"""Film jobs of the REST service: one record per job, kept on disk so jobs outlive a restart.
+"""Film and audience jobs of the REST service: one record per job, kept on disk so jobs outlive a restart.
 
 A :class:`Job` is a frozen value; :class:`JobStore` holds the current one for
 each id, writes it as ``<state>/jobs/<id>.json`` (atomically) whenever its
@@ -31,17 +31,20 @@ log = logging.getLogger(__name__)
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
+KINDS = ("film", "audience")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One film analysis asked of the service.
+    """One film (or audience) analysis asked of the service.
 
     ``source`` is the film on the server (an upload kept under the job, or a media-folder file);
     ``uploaded`` says the service owns it (and deletes it when the job expires). ``options`` are the
     client's settings as sent (validated when the job was made). ``progress`` runs 0-1; ``eta_s`` is
     None until there is a rate to extrapolate. ``resumed_from`` (seconds into the film) is set when
-    the analysis picked up from a checkpoint.
+    the analysis picked up from a checkpoint. ``kind`` is ``"film"`` or ``"audience"`` (records written
+    before audience jobs have none: they are film jobs); an audience job's ``source`` is the film and
+    ``reactions`` its recordings, each ``{"name", "path", "offset_s"}`` (``offset_s`` None: found from the sound).
     """
 
     id: str
@@ -59,8 +62,11 @@ class Job:
     finished: float | None = None
     resumed_from: float | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Job: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.state not in STATES:
             raise ValueError(f"Job: state must be one of {', '.join(STATES)}, got {self.state!r}")
         if not 0.0 <= float(self.progress) <= 1.0:
@@ -68,8 +74,9 @@ class Job:
 
     @classmethod
     def new(cls, name: str, source: str, uploaded: bool = False, options: dict | None = None,
-            job_id: str | None = None) -> Job:
-        return cls(job_id or new_id(), name, str(source), uploaded, dict(options or {}), created=time.time())
+            job_id: str | None = None, kind: str = "film", reactions: list[dict] | None = None) -> Job:
+        return cls(job_id or new_id(), name, str(source), uploaded, dict(options or {}), kind=kind,
+                   created=time.time(), reactions=[dict(r) for r in reactions or ()])
 
     def replace(self, **changes) -> Job:
         return replace(self, **changes)
@@ -81,6 +88,8 @@ class Job:
                "eta_s": None if self.eta_s is None else round(float(self.eta_s), 1), "error": self.error,
                "created": self.created, "started": self.started, "finished": self.finished,
                "resumed_from": self.resumed_from, "options": self.options}
+        if self.kind == "audience":
+            out["reactions"] = [{"name": r["name"], "offset_s": r.get("offset_s")} for r in self.reactions]
         if self.state == "done":
             out["summary"] = self.summary
         return out

@@ -1,4 +1,4 @@
-"""The bounded pool that runs the service's film jobs: ``workers`` analyses at once, the rest queued.
+"""The bounded pool that runs the service's film and audience jobs: ``workers`` analyses at once, the rest queued.
 
 Workers are threads of the service process: they share one loaded model per
 settings (:func:`emotion.detector.get_detector` is thread-safe), and decoding,
@@ -137,11 +137,23 @@ class JobPool:
             self.store.update(job.id, force=False, progress=min(1.0, max(0.0, p.fraction or 0.0)), eta_s=p.eta,
                               resumed_from=resumed)
 
+        def audience_progress(fraction: float, eta: float | None) -> None:
+            self.store.update(job.id, force=False, progress=fraction, eta_s=eta)
+
         try:
-            settings, film, segments = client_settings(self.settings, job.options)
-            report = analyze_video(job.source, settings, film, progress=progress, cancel=cancel,
-                                   segments=parse_segments(segments), cache_dir=self.cache_dir)
-            files = render_results(report)
+            if job.kind == "audience":
+                from .audience import audience_headline, run_audience
+
+                report, files = run_audience(job, self.settings, cancel=cancel, progress=audience_progress,
+                                             cache_dir=self.cache_dir)
+                summary, resumed = audience_headline(report), None
+            else:
+                settings, film, segments = client_settings(self.settings, job.options)
+                report = analyze_video(job.source, settings, film, progress=progress, cancel=cancel,
+                                       segments=parse_segments(segments), cache_dir=self.cache_dir)
+                files = render_results(report)
+                summary = headline(report)
+                resumed = None if report.resumed_from is None else max(0.0, report.resumed_from)
             write_results(self.store.results_dir(job.id), files)
         except AnalysisCancelled:
             if self._stopping.is_set():
@@ -161,8 +173,7 @@ class JobPool:
         current = self.store.get(job.id)
         if current is not None and current.state not in FINISHED:
             self.store.update(job.id, state="done", progress=1.0, eta_s=0.0, finished=time.time(),
-                              summary=headline(report),
-                              resumed_from=None if report.resumed_from is None else max(0.0, report.resumed_from))
+                              summary=summary, resumed_from=resumed)
 
 
 def results_ready(store: JobStore, job_id: str) -> Path | None:

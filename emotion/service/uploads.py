@@ -58,10 +58,15 @@ def _megabytes(n: int) -> str:
 
 
 class _Receiver:
-    """Callbacks for the streaming parser: routes each part to a file or a small text buffer."""
+    """Callbacks for the streaming parser: routes each part to a file or a small text buffer.
 
-    def __init__(self, folder: Path, file_field: str):
-        self.folder, self.file_field = folder, file_field
+    ``file_fields``: the form fields that carry files, each with the most files it may carry (None: any).
+    With one such field the file goes straight into ``folder``; with several, each file gets its own
+    sub-folder (``<field><n>/``), so two files of the same name never collide.
+    """
+
+    def __init__(self, folder: Path, file_fields: dict[str, int | None]):
+        self.folder, self.file_fields = folder, dict(file_fields)
         self.headers: dict[bytes, bytes] = {}
         self._name = b""
         self._value = b""
@@ -73,7 +78,9 @@ class _Receiver:
         self.size = 0
         self.buffer = bytearray()
         self.fields: dict[str, str] = {}
-        self.files = 0
+        self.counts: dict[str, int] = {}
+        self.uploads: dict[str, list[Upload]] = {}
+        self._part_size = 0
         self.ended = False
 
     def callbacks(self) -> dict:
@@ -106,19 +113,23 @@ class _Receiver:
         self.part = name.decode("utf-8", "replace")
         filename = options.get(b"filename")
         self.filename = filename.decode("utf-8", "replace") if filename is not None else None
-        if self.part == self.file_field:
-            self.files += 1
-            if self.files > 1:
-                raise UploadError(400, f"more than one '{self.file_field}' part; send one file per request")
-            self.folder.mkdir(parents=True, exist_ok=True)
+        if self.part in self.file_fields:
+            n = self.counts[self.part] = self.counts.get(self.part, 0) + 1
+            most = self.file_fields[self.part]
+            if most is not None and n > most:
+                raise UploadError(400, f"more than one '{self.part}' part; send one {self.part} per request")
+            folder = self.folder if len(self.file_fields) == 1 else self.folder / f"{self.part}{n}"
+            folder.mkdir(parents=True, exist_ok=True)
             self.file_name = self.filename
-            self.path = self.folder / safe_name(self.filename or "", "upload")
+            self.path = folder / safe_name(self.filename or "", "upload")
             self.out = open(self.path, "wb")
+            self._part_size = 0
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self.out is not None:
             self.out.write(data[start:end])
             self.size += end - start
+            self._part_size += end - start
         elif self.part is not None:
             self.buffer += data[start:end]
             if len(self.buffer) > _FIELD_LIMIT:
@@ -129,6 +140,8 @@ class _Receiver:
         if self.out is not None:
             self.out.close()
             self.out = None
+            self.uploads.setdefault(self.part, []).append(
+                Upload(self.file_name or self.path.name, self.path, self._part_size))
         elif self.part is not None:
             self.fields[self.part] = self.buffer.decode("utf-8", "replace")
 
@@ -148,7 +161,27 @@ async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, fil
     >>> upload.name, upload.size                                                      # doctest: +SKIP
     ('trailer.mp4', 48213318)
     """
+    files, fields = await receive_files(request, folder, max_bytes, {file_field: 1})
+    upload = files[file_field][0]
+    return Upload(upload.name, upload.path, upload.size, fields)
+
+
+async def receive_files(request, folder: str | os.PathLike, max_bytes: int,
+                        file_fields: dict[str, int | None]) -> tuple[dict[str, list[Upload]], dict[str, str]]:
+    """Stream a multipart request's files into ``folder``: ``({field: [Upload, ...]}, {text field: value})``.
+
+    ``file_fields`` names the fields that carry files and how many each may carry (None: any number);
+    every one must carry at least one. ``max_bytes`` limits all the files together. Raises
+    :class:`UploadError`.
+
+    >>> files, fields = await receive_files(request, "/srv/uploads/job2", 2_000_000_000,
+    ...                                     {"film": 1, "reaction": None})                # doctest: +SKIP
+    >>> [u.name for u in files["reaction"]]                                            # doctest: +SKIP
+    ['row1.mp4', 'row2.mp4']
+    """
     from python_multipart.multipart import MultipartParser, parse_options_header
+
+    file_field = next(iter(file_fields))
 
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data":
@@ -166,7 +199,7 @@ async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, fil
         raise UploadError(413, f"the upload is {_megabytes(int(declared))}, over the limit of "
                                f"{_megabytes(max_bytes)}; send a smaller file or ask the operator to raise "
                                "--max-upload-mb")
-    receiver = _Receiver(Path(folder), file_field)
+    receiver = _Receiver(Path(folder), file_fields)
     parser = MultipartParser(boundary, receiver.callbacks())
     received = 0
     try:
@@ -194,10 +227,12 @@ async def receive_upload(request, folder: str | os.PathLike, max_bytes: int, fil
     if receiver.size > max_bytes:
         raise UploadError(413, f"the upload is over the limit of {_megabytes(max_bytes)}; send a smaller file or "
                                "ask the operator to raise --max-upload-mb")
-    if receiver.path is None:
-        raise UploadError(400, f"no file in the upload; send it as the multipart field '{file_field}' "
-                               f"(curl -F {file_field}=@FILE)")
-    if receiver.size == 0:
-        raise UploadError(400, f"the uploaded file {safe_name(receiver.file_name or '')} is empty (0 bytes); "
-                               "choose the file again")
-    return Upload(receiver.file_name or receiver.path.name, receiver.path, receiver.size, receiver.fields)
+    for name in file_fields:
+        if not receiver.uploads.get(name):
+            what = "no file in the upload" if len(file_fields) == 1 else f"no '{name}' file in the upload"
+            raise UploadError(400, f"{what}; send it as the multipart field '{name}' (curl -F {name}=@FILE)")
+        for upload in receiver.uploads[name]:
+            if upload.size == 0:
+                raise UploadError(400, f"the uploaded file {safe_name(upload.name)} is empty (0 bytes); "
+                                       "choose the file again")
+    return {name: receiver.uploads[name] for name in file_fields}, receiver.fields

@@ -70,11 +70,12 @@ class Server:
         self.stop()
 
 
-def multipart(fields: dict[str, tuple[str, bytes] | str]) -> tuple[bytes, str]:
-    """``{name: (filename, bytes) | text}`` -> (body, content type)."""
+def multipart(fields: dict[str, tuple[str, bytes] | list[tuple[str, bytes]] | str]) -> tuple[bytes, str]:
+    """``{name: (filename, bytes) | [(filename, bytes), ...] | text}`` -> (body, content type)."""
     boundary = uuid.uuid4().hex
     parts = []
-    for name, value in fields.items():
+    items = [(name, v) for name, value in fields.items() for v in (value if isinstance(value, list) else [value])]
+    for name, value in items:
         if isinstance(value, tuple):
             filename, data = value
             head = f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n' \

@@ -1,0 +1,129 @@
+"""Audience jobs of the REST service: a film and its reaction recordings, analysed as ``python -m emotion audience`` does.
+
+The film is analysed first (or answered from its cache), then each reaction
+is aligned to it by sound (or by the offset the client gave) and its
+viewers' expressions are read; the panel is summed per second and per scene.
+The result files are the CLI's: ``scenes.csv`` (``--scenes-csv``),
+``seconds.csv``, ``viewers.csv``, ``report.json`` and ``report.html``.
+
+>>> sorted(AUDIENCE_FILES)
+['report.html', 'report.json', 'scenes.csv', 'seconds.csv', 'viewers.csv']
+>>> audience_settings(Settings(detector="haar"), {"fps": 2})[2].fps
+2.0
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import SettingsError, SyncError
+from ..settings import AudienceSettings, FilmSettings, Settings
+from .config import CLIENT_FILM_SETTINGS, CLIENT_SETTINGS
+
+#: file name -> media type of each result file of an audience job
+AUDIENCE_FILES: dict[str, str] = {
+    "scenes.csv": "text/csv; charset=utf-8",
+    "seconds.csv": "text/csv; charset=utf-8",
+    "viewers.csv": "text/csv; charset=utf-8",
+    "report.json": "application/json",
+    "report.html": "text/html; charset=utf-8",
+}
+
+
+def audience_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Settings, FilmSettings,
+                                                                                   AudienceSettings]:
+    """``(Settings, FilmSettings, AudienceSettings)`` for an audience job's ``settings``, or SettingsError.
+
+    ``fps`` (default 4, as the CLI's ``--fps``) samples the film and the reactions alike.
+    """
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise SettingsError("settings must be a JSON object such as {\"fps\": 2}")
+    allowed = (*CLIENT_SETTINGS, *CLIENT_FILM_SETTINGS)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; an audience job accepts {', '.join(allowed)}")
+    settings = base.replace(**{k: options[k] for k in CLIENT_SETTINGS if k in options})
+    film = FilmSettings(**{k: options[k] for k in CLIENT_FILM_SETTINGS if k in options})
+    return settings, film, AudienceSettings(fps=film.fps)
+
+
+def check_offsets(offsets: Any, names: list[str]) -> dict[str, float]:
+    """The client's ``offsets`` object ``{reaction file name: seconds}``, checked; or SettingsError.
+
+    >>> check_offsets({"row1.mp4": 12.5}, ["row1.mp4", "row2.mp4"])
+    {'row1.mp4': 12.5}
+    """
+    if offsets is None:
+        return {}
+    if not isinstance(offsets, dict):
+        raise SettingsError("offsets must be a JSON object {\"reaction.mp4\": SECONDS}: the recording time at "
+                            "which the film starts")
+    out = {}
+    for name, value in offsets.items():
+        if name not in names:
+            raise SettingsError(f"offsets: {name!r} is not one of the reactions ({', '.join(names)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SettingsError(f"offsets: {name!r} needs a number of seconds, got {value!r}")
+        out[name] = float(value)
+    return out
+
+
+def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float, float | None], None] | None = None,
+                 cache_dir: str | os.PathLike | None = None):
+    """Analyse an audience job: ``(AudienceReport, {file name: bytes})``; raises the library's errors.
+
+    ``progress(fraction, eta_s)`` runs over the whole job: the film, then each reaction in turn.
+    """
+    from ..audience import analyze_audience, analyze_reaction, sync_offset
+    from ..audience.html import report_html
+    from ..detector import get_detector
+    from ..film import analyze_video
+
+    settings, film_settings, audience = audience_settings(base, job.options)
+    detector = get_detector(settings)
+    stages = 1 + len(job.reactions)
+
+    def stage(i: int):
+        if progress is None:
+            return None
+
+        def report(p) -> None:
+            fraction = min(1.0, max(0.0, p.fraction or 0.0))
+            # the ETA of the last stage is the job's; before it, there is no honest estimate
+            progress((i + fraction) / stages, p.eta if i == stages - 1 else None)
+        return report
+
+    film = analyze_video(job.source, settings, film_settings, detector=detector, progress=stage(0), cancel=cancel,
+                         cache_dir=cache_dir)
+    reactions = []
+    for i, r in enumerate(job.reactions, start=1):
+        offset = r.get("offset_s")
+        if offset is None:
+            try:
+                offset = sync_offset(job.source, r["path"], name=r["name"])
+            except SyncError as exc:
+                raise SyncError(f"{exc}: in the request, as offsets {{\"{r['name']}\": SECONDS}}") from exc
+        reactions.append(analyze_reaction(r["path"], offset, settings, audience, detector=detector, cancel=cancel,
+                                          progress=stage(i), name=r["name"]))
+    report = analyze_audience(film, reactions, audience)
+    texts = {"scenes.csv": report.scenes_csv(), "seconds.csv": report.seconds_csv(),
+             "viewers.csv": report.viewers_csv(), "report.json": report.to_json() + "\n",
+             "report.html": report_html(report)}
+    return report, {name: text.encode("utf-8") for name, text in texts.items()}
+
+
+def audience_headline(report) -> dict[str, Any]:
+    """The numbers a researcher scans first: reactions, viewers, scenes, the top audience peak."""
+    out: dict[str, Any] = {"reactions": len(report.reactions), "viewers": int(report.viewers),
+                           "scenes": len(report.scenes), "warnings": list(report.warnings)}
+    if report.peaks:
+        peak = report.peaks[0]
+        out["peak"] = {"time_s": round(float(peak.time_s), 3), "scene": peak.scene, "emotion": peak.emotion,
+                       "level": round(float(peak.level), 4)}
+    if report.valence_correlation is not None:
+        out["valence_correlation"] = round(float(report.valence_correlation), 4)
+    return out
