@@ -32,10 +32,11 @@ def yunet_args(tiny_checkpoint, screening) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, yunet_args):
+def server(tmp_path_factory, yunet_args, screening):
     base = tmp_path_factory.mktemp("svc-audience")
     srv = Server(*yunet_args, "--workers", "1", "--max-upload-mb", "50", "--state-dir", str(base / "state"),
-                 env={"EMOTION_CACHE_DIR": str(base / "cache")}, log=base / "server.log")
+                 env={"EMOTION_CACHE_DIR": str(base / "cache"), "EMOTION_MEDIA_DIR": str(screening[0].parent)},
+                 log=base / "server.log")
     with srv:
         yield srv
 
@@ -109,3 +110,16 @@ def test_two_reactions_of_the_same_name_are_refused(server, screening):
         "film": (film.name, film.read_bytes()),
         "reaction": [(early.name, early.read_bytes()), (f"row2/{early.name}", early.read_bytes())]})
     assert status == 400 and "two reactions are named early.mp4" in body["detail"], body
+
+
+def test_media_folder_job_with_an_offset_by_hand(server, screening):
+    status, got = call(server.port, "POST", "/v1/audience", json_body={
+        "film": "short_film.mp4", "reactions": ["early.mp4"], "offsets": {"early.mp4": 4.0}, "settings": {"fps": 2}})
+    assert status == 202, got
+    state = wait_for(server.port, got["job"], lambda s: s["state"] in ("done", "failed"))
+    assert state["state"] == "done", state
+    status, _, data = request(server.port, "GET", f"/v1/audience/{got['job']}/report.json")
+    reaction = json.loads(data)["reactions"][0]
+    assert status == 200 and (reaction["sync"], reaction["offset_s"]) == ("manual", 4.0)
+    status, body = call(server.port, "POST", "/v1/audience", json_body={"film": "short_film.mp4", "reactions": []})
+    assert status == 400 and "at least one reaction" in body["detail"]
