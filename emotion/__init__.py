@@ -1,4 +1,5 @@
-"""Facial emotion analytics, offline: find faces, score their emotions, per photo, webcam frame or film scene.
+"""Facial and audience emotion analytics, offline: faces and their emotions per photo, webcam frame,
+film scene, and the audience's reaction to a film, scene by scene.
 
 The public API is imported lazily, so ``import emotion`` stays quick and pulls
 in neither torch nor OpenCV until a function needs them.
@@ -24,6 +25,12 @@ _API = {
     "analyze_video": "emotion.film",
     "FilmSettings": "emotion.settings",
     "VideoReport": "emotion.film",
+    "analyze_audience": "emotion.audience",
+    "analyze_reaction": "emotion.audience",
+    "sync_offset": "emotion.audience",
+    "AudienceReport": "emotion.audience",
+    "AudienceSettings": "emotion.settings",
+    "Reaction": "emotion.audience",
     "load_model": "emotion.model",
     "EmotionModel": "emotion.model",
     "make_face_detector": "emotion.faces",

@@ -188,3 +188,12 @@ def test_reaction_validates(kwargs, message):
             "probs": [[[0.0, 1.0, 0.0, 0.0]]]}
     with pytest.raises(ValueError, match=message):
         Reaction(**{**base, **kwargs})
+
+
+def test_the_audience_analysis_is_part_of_the_public_api():
+    import emotion
+    import emotion.audience
+
+    for name in ("analyze_audience", "analyze_reaction", "sync_offset", "AudienceReport", "Reaction"):
+        assert getattr(emotion, name) is getattr(emotion.audience, name) and name in emotion.__all__
+    assert emotion.AudienceSettings is emotion.audience.AudienceSettings
