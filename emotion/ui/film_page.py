@@ -27,6 +27,7 @@ from emotion.film import FilmSettings, VideoReport, analyze_video, default_cache
 from emotion.settings import SCENE_DETECTORS
 from emotion.film.timeline import timecode
 
+from .film_compare import compare_section
 from .film_results import show_report
 from .loaders import Loaded
 from .sidebar import persisted_widget
@@ -389,4 +390,18 @@ def render(loaded: Loaded) -> None:
             if report is not None:
                 _remember(key, report)
     if report is not None:
-        show_report(_segmented(key, report, segments, listed), key, stored.path)
+        shown = _segmented(key, report, segments, listed)
+        show_report(shown, key, stored.path)
+        compare_section(shown, stored, film, segments, analyse=lambda b, f: _analyse_second(loaded, b, f),
+                        store=store_upload, from_disk=_from_disk, media=media_files, fps_choices=FPS_CHOICES)
+
+
+def _analyse_second(loaded: Loaded, stored: StoredUpload, film: FilmSettings) -> VideoReport | None:
+    """The second analysis of a comparison, through the same path, cache and session store as the first."""
+    key = job_key(stored.sha256, loaded.detector, loaded.settings, film)
+    report = st.session_state.get(f"{_P}reports", {}).get(key)
+    if report is None:
+        report = _run(stored, loaded, film, key)
+        if report is not None:
+            _remember(key, report)
+    return report
