@@ -17,6 +17,7 @@ emotion.errors.SettingsError: threshold must be a number from 0.01 to 0.99, got 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -93,6 +94,17 @@ def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def check_cancel(cancel) -> Callable[[], bool]:
+    """A long analysis's ``cancel`` argument as a check: None, a ``threading.Event`` or a callable."""
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return lambda: bool(cancel())
+    raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
 
 
 def _validate(obj, *names: str) -> None:

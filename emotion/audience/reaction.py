@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import numpy as np
 from ..errors import AnalysisCancelled, SettingsError
 from ..labels import CANONICAL
 from ..paths import cache_dir as _cache_root
-from ..settings import AudienceSettings, Settings
+from ..settings import AudienceSettings, Settings, check_cancel
 from .scan import ScanCache, ScanState, scan_key, scan_recording
 from .sync import SyncResult, film_times
 from .viewers import attention, find_viewers
@@ -180,16 +179,6 @@ def default_cache_dir() -> Path:
     return _cache_root("audience") / "reactions"
 
 
-def _cancel_check(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if hasattr(cancel, "is_set"):
-        return cancel.is_set
-    if callable(cancel):
-        return lambda: bool(cancel())
-    raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
-
-
 def analyze_reaction(recording: str | os.PathLike, film_offset_s: float | SyncResult, settings: Settings | None = None,
                      audience: AudienceSettings | None = None, *, fps: float | None = None, detector=None,
                      progress=None, cancel=None, cache: bool = True, cache_dir: str | os.PathLike | None = None,
@@ -218,7 +207,7 @@ def analyze_reaction(recording: str | os.PathLike, film_offset_s: float | SyncRe
     if fps is not None:
         audience = audience.replace(fps=fps)
     _timing(film_offset_s)  # a bad offset fails before minutes of work
-    cancelled = _cancel_check(cancel)
+    cancelled = check_cancel(cancel)
     with open_video(recording) as video:
         if detector is None:
             from ..detector import get_detector

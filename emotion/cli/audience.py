@@ -37,9 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="F", help="write the JSON summary ('-' for stdout)")
     parser.add_argument("--report", metavar="F.html", help="write a self-contained HTML report (opens offline)")
     add_model_options(parser)
-    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
-                        help="smallest face side to keep, in pixels (default 20)")
-    parser.add_argument("--threshold", type=float, default=None, help="minimum YuNet face score (default 0.6)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 

@@ -29,9 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segments", default="scenes", metavar="KIND",
                         help="'scenes' (default), 'shots' or 'every:N' (windows of N seconds)")
     add_model_options(parser)
-    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
-                        help="smallest face side to keep, in pixels (default 20)")
-    parser.add_argument("--threshold", type=float, default=None, help="minimum YuNet face score (default 0.6)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the film cache")
 
 

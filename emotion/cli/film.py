@@ -37,9 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames-csv", metavar="F", help="write every sampled frame and face as CSV")
     parser.add_argument("--json", metavar="F", help="write the JSON summary ('-' for stdout)")
     add_model_options(parser)
-    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
-                        help="smallest face side to keep, in pixels (default 20)")
-    parser.add_argument("--threshold", type=float, default=None, help="minimum YuNet face score (default 0.6)")
     parser.add_argument("--scene-detector", default="content", choices=["content", "adaptive"],
                         help="PySceneDetect detector for shot cuts (default content)")
     parser.add_argument("--scene-threshold", type=float, default=None,

@@ -20,10 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files (jpg, png, webp, bmp, tiff)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image")
     add_model_options(parser)
-    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
-                        help="smallest face side to keep, in pixels (default 20)")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="minimum YuNet face score, 0-1 (default 0.6)")
     parser.add_argument("--annotate", type=Path, default=None, metavar="DIR",
                         help="also write each image with boxes and labels drawn to DIR/<name>.png")
 

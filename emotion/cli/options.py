@@ -8,7 +8,7 @@ from ..settings import BACKENDS, DETECTORS
 
 
 def add_model_options(parser: argparse.ArgumentParser, detector: bool = True) -> None:
-    """Options shared by every command that runs the emotion model."""
+    """Options shared by every command that runs the emotion model (and, with ``detector``, finds faces)."""
     parser.add_argument("--model", default="bundled",
                         help="'bundled' (default), a local checkpoint directory, or a Hugging Face hub id")
     parser.add_argument("--backend", default="auto", choices=list(BACKENDS),
@@ -21,3 +21,7 @@ def add_model_options(parser: argparse.ArgumentParser, detector: bool = True) ->
                             help="face detector (default: YuNet when available, else Haar)")
         parser.add_argument("--face-model", default=None, metavar="PATH",
                             help="local YuNet .onnx file (else $EMOTION_FACE_MODEL or a cached download)")
+        parser.add_argument("--min-face", type=int, default=None, metavar="PX",
+                            help="smallest face side to keep, in pixels (default 20)")
+        parser.add_argument("--threshold", type=float, default=None,
+                            help="minimum YuNet face score, 0-1 (default 0.6)")

@@ -29,9 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-remote", action="store_true",
                         help="listen on a non-local address without an API key (anyone who can reach it may use it)")
     add_model_options(parser)
-    parser.add_argument("--min-face", type=int, default=None, metavar="PX",
-                        help="smallest face side to keep, in pixels (default 20)")
-    parser.add_argument("--threshold", type=float, default=None, help="minimum YuNet face score, 0-1 (default 0.6)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnalysisCancelled, EmotionError, SettingsError
+from ..errors import AnalysisCancelled, EmotionError
 from .cache import FilmCache, PassState, cache_key, file_hash
 from .sampling import FilmPass, Progress
 from .shots import scenes_from_cuts
@@ -34,7 +34,7 @@ from .report import VideoReport
 from .segments import segment_report
 from .timeline import Observations, build_timeline, timecode
 from ..paths import cache_dir
-from ..settings import FilmSettings, Settings
+from ..settings import FilmSettings, Settings, check_cancel
 from .video import VideoInfo, open_video
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,6 @@ __all__ = ["analyze_video", "default_cache_dir", "job_key", "saved_progress"]
 def default_cache_dir() -> Path:
     """Where film checkpoints live: ``<emotion cache>/film`` (``$EMOTION_CACHE_DIR`` moves it)."""
     return cache_dir("film")
-
-
-def _cancel_check(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if hasattr(cancel, "is_set"):
-        return cancel.is_set
-    if callable(cancel):
-        return lambda: bool(cancel())
-    raise SettingsError("cancel must be a callable returning True to stop, or a threading.Event")
 
 
 @dataclass(frozen=True)
@@ -195,7 +185,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
     film = film or FilmSettings()
     if fps is not None:
         film = film.replace(fps=fps)
-    cancelled = _cancel_check(cancel)
+    cancelled = check_cancel(cancel)
     started = time.monotonic()
     with open_video(source) as video:  # a file that is no video fails here, before any model is loaded
         info = video.info
