@@ -164,16 +164,11 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):
-            try:
-                body = json.loads(await request.body())
-            except ValueError:
-                raise ApiError(400, "the body is not valid JSON; send {\"path\": \"film.mp4\"}") from None
-            if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+            body = await _json_body(request, '{"path": "film.mp4"}')
+            if not isinstance(body.get("path"), str):
                 raise ApiError(400, "send {\"path\": \"film.mp4\"} naming a film inside the server's media folder")
             source = _media_path(config, body["path"])
-            options = body.get("settings") or {}
-            if not isinstance(options, dict):
-                raise ApiError(400, "settings must be a JSON object such as {\"fps\": 2}")
+            options = _json_settings(body)
             name, uploaded = source.name, False
         else:
             folder = store.upload_dir(job_id)
@@ -202,21 +197,15 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):
-            try:
-                body = json.loads(await request.body())
-            except ValueError:
-                raise ApiError(400, "the body is not valid JSON; send {\"film\": \"film.mp4\", "
-                                    "\"reactions\": [\"row1.mp4\"]}") from None
-            reactions = body.get("reactions") if isinstance(body, dict) else None
-            if (not isinstance(body, dict) or not isinstance(body.get("film"), str) or not isinstance(reactions, list)
+            body = await _json_body(request, '{"film": "film.mp4", "reactions": ["row1.mp4"]}')
+            reactions = body.get("reactions")
+            if (not isinstance(body.get("film"), str) or not isinstance(reactions, list)
                     or not reactions or not all(isinstance(r, str) for r in reactions)):
                 raise ApiError(400, "send {\"film\": \"film.mp4\", \"reactions\": [\"row1.mp4\", ...]} naming "
                                     "files inside the server's media folder, at least one reaction")
             film = _media_path(config, body["film"])
             inputs = [(p.name, p) for p in (_media_path(config, r) for r in reactions)]
-            options, offsets, uploaded = body.get("settings") or {}, body.get("offsets"), False
-            if not isinstance(options, dict):
-                raise ApiError(400, "settings must be a JSON object such as {\"fps\": 2}")
+            options, offsets, uploaded = _json_settings(body), body.get("offsets"), False
         else:
             folder = store.upload_dir(job_id)
             try:
@@ -306,6 +295,24 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
 
     app.include_router(v1)
     return app
+
+
+async def _json_body(request: Request, example: str) -> dict:
+    """A JSON request body that must be an object, or ApiError showing ``example``."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, f"the body is not valid JSON; send {example}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"the body must be a JSON object such as {example}")
+    return body
+
+
+def _json_settings(body: dict) -> dict:
+    options = body.get("settings") or {}
+    if not isinstance(options, dict):
+        raise ApiError(400, "settings must be a JSON object such as {\"fps\": 2}")
+    return options
 
 
 def _media_path(config: ServiceConfig, path: str) -> Path:
