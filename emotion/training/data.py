@@ -45,7 +45,7 @@ IMAGE_SIDE = 48
 def _open_text(path: str | Path):
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path} does not exist; pass the FER2013/FER+ csv files (see README, 'Training')")
+        raise DataError(f"{path} does not exist; pass the FER2013/FER+ csv files (see docs/training.md)")
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
     return open(path, encoding="utf-8", newline="")

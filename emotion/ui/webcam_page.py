@@ -164,7 +164,7 @@ def render(loaded: Loaded) -> None:
         media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": False},
     )
     st.caption(f"Connection: {rtc.source}." + (" The browser must reach this server directly (same machine or "
-                                               "network); behind NAT configure STUN/TURN servers (README)."
+                                               "network); behind NAT configure STUN/TURN servers (docs/webcam.md)."
                                                if rtc.offline else ""))
     playing = bool(ctx.state.playing)
     if board.recorder.recording:
