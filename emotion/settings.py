@@ -250,7 +250,8 @@ class AudienceSettings:
     ``attention_yaw``: how far the nose may sit from the eyes' midpoint, in eye distances, for a
     face to count as turned towards the screen. ``expressive_threshold``: a viewer is expressive
     when the mean probability of some emotion other than neutral passes it.
-    ``peak_window_s``: audience peaks are rises over this many seconds.
+    ``peak_window_s``: audience peaks are rises over this many seconds. ``threaded``: score faces
+    while decoding goes on (the same numbers either way).
 
     >>> AudienceSettings(fps=4).fps
     4.0
@@ -266,10 +267,13 @@ class AudienceSettings:
     expressive_threshold: float = 0.5
     peak_window_s: float = 3.0
     checkpoint_every: float = 10.0
+    threaded: bool = True
 
     def __post_init__(self) -> None:
         _validate(self, "fps", "detect_side", "batch", "track_iou", "stitch_gap_s", "min_viewer_s",
                   "attention_yaw", "expressive_threshold", "peak_window_s", "checkpoint_every")
+        if not isinstance(self.threaded, bool):
+            raise SettingsError(f"threaded must be True or False, got {self.threaded!r}")
 
     def replace(self, **changes) -> AudienceSettings:
         return replace(self, **changes)

@@ -2,7 +2,8 @@
 
 :func:`scan_recording` decodes the recording (:mod:`emotion.film.video`),
 samples ``fps`` frames a second, finds faces with their five landmarks and
-scores them in batches. What it gathers (:class:`ScanState`) does not depend
+scores them in batches, in a second thread while decoding goes on (the film
+pass's :class:`~emotion.film.sampling.FaceWorker`). What it gathers (:class:`ScanState`) does not depend
 on the film or the offset, so it is cached by (file content, model, face
 detector, settings) and a corrected offset costs nothing. The state is saved
 every few seconds and when the scan stops, so an interrupted scan resumes.
@@ -14,6 +15,7 @@ import json
 import logging
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -23,15 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnalysisCancelled
-from ..faces import crop_faces
 from ..film.cache import cache_key
-from ..film.sampling import Progress, scaled_face_detector
+from ..film.memory import limit_arenas
+from ..film.sampling import FaceWorker, Progress, SampleJob
 from ..film.video import VideoReader
 
 log = logging.getLogger(__name__)
 
-#: Bump when the saved layout or the meaning of a saved value changes.
-FORMAT = 1
+#: Bump when the saved layout or the meaning of a saved value changes (2: batches fixed by sample numbers).
+FORMAT = 2
 
 
 @dataclass
@@ -141,53 +143,44 @@ def scan_key(content_hash: str, detector, settings, audience) -> str:
         "margin": detector.margin, "settings": asdict(settings), "scan": audience.scan_fields()})
 
 
-class _Batch:
-    """Sampled frames whose faces wait to be scored together in one model call."""
-
-    def __init__(self, detector, state: ScanState, size: int):
-        self.detector, self.state, self.size = detector, state, size
-        self.pending: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, list]] = []
-        self.crops = 0
-
-    def add(self, time_s: float, boxes, scores, marks, crops) -> None:
-        self.pending.append((time_s, boxes, scores, marks, crops))
-        self.crops += len(crops)
-        if self.crops >= self.size or len(self.pending) >= 16:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        crops = [c for p in self.pending for c in p[4]]
-        probs = self.detector.model.predict(crops).probs if crops else np.zeros((0, len(self.state.labels)))
-        start = 0
-        for time_s, boxes, scores, marks, row_crops in self.pending:
-            n = len(row_crops)
-            self.state.add(time_s, boxes, scores, marks, probs[start:start + n])
-            start += n
-        self.pending, self.crops = [], 0
-
-
 def scan_recording(video: VideoReader, detector, settings, audience, state: ScanState, *,
                    progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
                    save: Callable[[ScanState], None] | None = None) -> ScanState:
     """Sample ``video`` ``audience.fps`` times a second into ``state``, skipping what it already holds.
 
-    ``save(state)`` is called every ``audience.checkpoint_every`` seconds and
-    when the scan stops for any reason, so a later call with the saved state resumes.
+    The main thread decodes and converts the sampled frames; the film pass's
+    :class:`~emotion.film.sampling.FaceWorker` finds and scores their faces in
+    a second thread (``audience.threaded``), in batches fixed by the sample
+    numbers alone, so the numbers are the same threaded or not, uninterrupted
+    or resumed. ``save(state)`` is called every ``audience.checkpoint_every``
+    seconds (whole chunks of samples only) and when the scan stops for any
+    reason, so a later call with the saved state resumes.
     """
     info = video.info
     cancelled = cancelled or (lambda: False)
     side = min(audience.detect_side, settings.max_side)
     scale = min(1.0, side / max(info.width, info.height))
-    face = scaled_face_detector(detector.face_detector, scale)
     fps = audience.fps
     resume = state.last_sample
     resumed_from = resume if resume >= 0 else None
     last_cell = math.floor(resume * fps + 1e-9) if resume >= 0 else -1
-    batch = _Batch(detector, state, audience.batch)
+    limit_arenas()   # before the worker's thread starts, as the film pass does
+    worker = FaceWorker(detector, info.width, info.height, batch=audience.batch, thumb_width=0,
+                        threaded=audience.threaded, scale=scale)
+    index = len(state.sample_time)       # the next sample's number (fixes its batch)
+    saved = index
     started = time.monotonic()
     next_report = next_save = started + 0.25
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = worker.results.get_nowait()
+            except queue.Empty:
+                break
+            for r in chunk:
+                state.add(r.time, r.boxes, r.scores, r.landmarks, r.probs)
+        worker.raise_error()
 
     def report(position: float, stage: str = "analysing") -> None:
         if progress is None:
@@ -213,30 +206,29 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Scan
             if cancelled():
                 raise AnalysisCancelled(f"reaction analysis cancelled at {t:.1f} s")
             rgb = frame.rgb(max_side=side)
-            faces = face.detect(rgb)
-            crops = crop_faces(rgb, faces, detector.margin) if len(faces) else []
-            k = np.float32(rgb.shape[1] / info.width)
-            if faces.landmarks is not None:
-                marks = faces.landmarks / k
-            else:  # a detector without landmarks (Haar)
-                marks = np.full((len(faces), 5, 2), np.nan, np.float32)
-            batch.add(t, faces.boxes / k, faces.scores, marks, crops)
+            worker.submit(SampleJob(t, frame.index, index, rgb, rgb.shape[1] / info.width))
+            index += 1
+            drain()
             now = time.monotonic()
             if now >= next_report:
                 next_report = now + 0.25
                 report(t)
-            if save is not None and now >= next_save:
-                batch.flush()
+            if save is not None and len(state.sample_time) > saved and now >= next_save:
                 save(state)
-                next_save = now + audience.checkpoint_every
-        batch.flush()
+                saved, next_save = len(state.sample_time), now + audience.checkpoint_every
+        worker.close()
+        drain()
         end = video.end
         state.done, state.complete, state.reason = True, end.complete, end.reason
         state.duration = max(info.duration, end.last_time)
         ok = True
     finally:
         if not ok:
-            batch.pending = []  # unscored frames are sampled again on resume
+            worker.close(abort=True)   # an unfinished chunk is sampled again on resume
+            try:
+                drain()
+            except BaseException:  # noqa: BLE001 - the first error is the one being raised
+                pass
         if save is not None:
             save(state)
     report(state.duration, stage="finishing")

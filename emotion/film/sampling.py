@@ -86,20 +86,24 @@ class _Detected:
     job: SampleJob
     boxes: np.ndarray       # in the video's pixels
     scores: np.ndarray
+    landmarks: np.ndarray   # (n, 5, 2) in the video's pixels, NaN from a detector without landmarks
     crops: list[np.ndarray]
-    score: float            # key-frame score of the frame
-    thumb: np.ndarray
+    score: float            # key-frame score of the frame (0 without thumbnails)
+    thumb: np.ndarray | None
 
 
 @dataclass
-class _Result:
+class SampleResult:
+    """One scored sampled frame: its faces (video pixels), their five landmarks and probabilities."""
+
     time: float
     frame: int
     boxes: np.ndarray
     scores: np.ndarray
+    landmarks: np.ndarray
     probs: np.ndarray
     score: float
-    thumb: np.ndarray
+    thumb: np.ndarray | None
 
 
 def scaled_face_detector(face, scale: float):
@@ -122,7 +126,9 @@ class FaceWorker:
 
     ``threaded=False`` runs each job in the caller's thread (the same batches,
     so the same results, only without overlap with decoding). Results come out
-    a whole chunk at a time, as one list on :attr:`results`.
+    a whole chunk at a time, as one list of :class:`SampleResult` on :attr:`results`.
+    ``thumb_width=0`` makes no key-frame thumbnails (reaction recordings need none).
+    Used by the film pass and by the scan of reaction recordings (:mod:`emotion.audience.scan`).
     """
 
     def __init__(self, detector, width: int, height: int, batch: int = 32, thumb_width: int = 320,
@@ -132,7 +138,7 @@ class FaceWorker:
         self.width, self.height = width, height
         self.batch = max(1, int(batch))
         self.thumb_width = thumb_width
-        self.results: queue.Queue[list[_Result]] = queue.Queue()
+        self.results: queue.Queue[list[SampleResult]] = queue.Queue()
         self.error: BaseException | None = None
         self._pending: list[_Detected] = []
         self._jobs: queue.Queue | None = queue.Queue(maxsize=queue_size) if threaded else None
@@ -204,11 +210,18 @@ class FaceWorker:
         rgb = job.rgb
         faces = self.face_detector.detect(rgb)
         crops = crop_faces(rgb, faces, self.detector.margin) if len(faces) else []
-        boxes = faces.boxes / np.float32(job.scale)
-        thumb = thumbnail(rgb, self.thumb_width)
-        score = frame_score(thumb, boxes, faces.scores, self.width, self.height)
+        k = np.float32(job.scale)
+        boxes = faces.boxes / k
+        if faces.landmarks is not None:
+            marks = faces.landmarks / k
+        else:  # a detector without landmarks (Haar)
+            marks = np.full((len(faces), 5, 2), np.nan, np.float32)
+        thumb, score = None, 0.0
+        if self.thumb_width:
+            thumb = thumbnail(rgb, self.thumb_width)
+            score = frame_score(thumb, boxes, faces.scores, self.width, self.height)
         job.rgb = None  # the full frame is no longer needed
-        self._pending.append(_Detected(job, boxes, faces.scores, crops, score, thumb))
+        self._pending.append(_Detected(job, boxes, faces.scores, marks, crops, score, thumb))
 
     def _flush(self) -> None:
         if not self._pending:
@@ -220,8 +233,8 @@ class FaceWorker:
         start, chunk = 0, []
         for p in self._pending:
             n = len(p.crops)
-            chunk.append(_Result(p.job.time, p.job.frame, p.boxes, p.scores, probs[start:start + n].copy(),
-                                 p.score, p.thumb))
+            chunk.append(SampleResult(p.job.time, p.job.frame, p.boxes, p.scores, p.landmarks,
+                                      probs[start:start + n].copy(), p.score, p.thumb))
             start += n
         self._pending = []
         self.results.put(chunk)
