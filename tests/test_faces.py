@@ -214,3 +214,49 @@ def test_with_min_face_is_a_twin_with_its_own_minimum():
     assert twin._cascade is haar._cascade and haar.min_face == 40
     with pytest.raises(SettingsError):
         haar.with_min_face(0)
+
+
+# ---------------------------------------------------------------- thorough search (three looks merged)
+
+
+def test_merge_faces_keeps_the_best_of_overlapping_faces_and_their_landmarks():
+    from emotion.faces import merge_faces
+
+    marks = np.arange(20, dtype=np.float32).reshape(2, 5, 2)
+    a = Faces(np.array([[0, 0, 10, 10], [40, 0, 50, 10]], np.float32), np.array([0.9, 0.8], np.float32),
+              landmarks=marks)
+    b = Faces(np.array([[1, 0, 11, 10]], np.float32), np.array([0.95], np.float32), landmarks=marks[:1] + 100)
+    merged = merge_faces([a, Faces.empty(), b])
+    assert merged.boxes.tolist() == [[1, 0, 11, 10], [40, 0, 50, 10]]
+    assert merged.scores.tolist() == pytest.approx([0.95, 0.8])
+    assert np.array_equal(merged.landmarks, np.stack([marks[0] + 100, marks[1]]))
+    assert len(merge_faces([Faces.empty()])) == 0
+    # one look without landmarks: the merged faces have none
+    assert merge_faces([a, Faces(b.boxes, b.scores)]).landmarks is None
+
+
+def test_thorough_detector_looks_three_ways_and_maps_every_look_back(yunet_path, photo):
+    from emotion.faces import ThoroughDetector
+
+    base = make_face_detector("yunet", face_model=yunet_path)
+    thorough = ThoroughDetector(base)
+    rgb = load_image(photo("facerec_two_people.jpg"))
+    one, three = base.detect(rgb), thorough.detect(rgb)
+    assert thorough.name == "yunet-thorough" and len(three) == len(one) == 2
+    # the same two faces, not six: each look's box is mapped back to the frame's pixels and merged
+    from emotion.tracking import iou_matrix
+
+    assert iou_matrix(one.boxes, three.boxes).max(axis=1).min() > 0.7
+    assert three.landmarks.shape == (2, 5, 2)
+    seen = []
+    base_detect = type(base).detect
+    try:
+        type(base).detect = lambda self, img: seen.append((img.shape, self.min_face)) or base_detect(self, img)
+        ThoroughDetector(base.with_min_face(30)).detect(rgb)
+    finally:
+        type(base).detect = base_detect
+    h, w = rgb.shape[:2]
+    assert seen == [((h, w, 3), 30), ((round(h * 2 / 3), round(w * 2 / 3), 3), 20), ((h, w, 3), 30)]
+    twin = thorough.with_min_face(40)
+    assert isinstance(twin, ThoroughDetector) and twin.min_face == 40 and thorough.min_face == base.min_face
+

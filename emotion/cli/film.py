@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="PySceneDetect detector for shot cuts (default content)")
     parser.add_argument("--scene-threshold", type=float, default=None,
                         help="cut threshold (default: PySceneDetect's, 27 content / 3 adaptive)")
+    parser.add_argument("--quick-faces", action="store_true",
+                        help="look for faces once per sampled frame instead of three ways (as it is, smaller, "
+                             "brighter): about twice as fast, finds fewer faces in dark or busy shots")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no scene list")
 
@@ -166,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
     # settings, output paths, the video itself and the scene list, so a typo costs seconds, not the run.
     settings = Settings.from_args(args)
     segments = parse_segments(args.segments)
-    film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold)
+    film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold,
+                        thorough=not args.quick_faces)
     for option in ("scenes_csv", "shots_csv", "frames_csv", "json", "report", "edl", "markers"):
         check_output("--" + option.replace("_", "-"), getattr(args, option))
     info = probe(args.video)

@@ -121,20 +121,31 @@ def scaled_face_detector(face, scale: float):
     return rescale(max(1, round(face.min_face * scale)))
 
 
+def film_face_detector(face, film):
+    """The face detector a film pass uses: YuNet looks three ways with ``film.thorough``
+    (:class:`~emotion.faces.ThoroughDetector`); Haar, whose scores say nothing, and plug-ins as they are."""
+    if film.thorough and getattr(face, "name", "") == "yunet":
+        from ..faces import ThoroughDetector
+
+        return ThoroughDetector(face)
+    return face
+
+
 class FaceWorker:
     """Finds and scores faces of sampled frames, batching crops of a chunk of samples per model call.
 
     ``threaded=False`` runs each job in the caller's thread (the same batches,
     so the same results, only without overlap with decoding). Results come out
     a whole chunk at a time, as one list of :class:`SampleResult` on :attr:`results`.
-    ``thumb_width=0`` makes no key-frame thumbnails (reaction recordings need none).
+    ``thumb_width=0`` makes no key-frame thumbnails (reaction recordings need none);
+    ``face_detector`` replaces the detector's own (the film pass's thorough one).
     Used by the film pass and by the scan of reaction recordings (:mod:`emotion.audience.scan`).
     """
 
     def __init__(self, detector, width: int, height: int, batch: int = 32, thumb_width: int = 320,
-                 threaded: bool = True, queue_size: int = 4, scale: float = 1.0):
+                 threaded: bool = True, queue_size: int = 4, scale: float = 1.0, face_detector=None):
         self.detector = detector
-        self.face_detector = scaled_face_detector(detector.face_detector, scale)
+        self.face_detector = scaled_face_detector(face_detector or detector.face_detector, scale)
         self.width, self.height = width, height
         self.batch = max(1, int(batch))
         self.thumb_width = thumb_width
@@ -279,7 +290,8 @@ class FilmPass:
         side = min(film.detect_side, self.settings.max_side)
         scale = min(1.0, side / max(info.width, info.height))
         worker = FaceWorker(self.detector, info.width, info.height, batch=film.batch,
-                            thumb_width=film.thumb_width, threaded=film.threaded, scale=scale)
+                            thumb_width=film.thumb_width, threaded=film.threaded, scale=scale,
+                            face_detector=film_face_detector(self.detector.face_detector, film))
         coded_width = info.width if info.rotation in (0, 180) else info.height
         step = scene_step(coded_width)
         last_cell = math.floor(resume_sample * film.fps + 1e-9) if resume_sample >= 0 else -1

@@ -30,7 +30,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: options of :class:`~emotion.settings.Settings` a client may set per request
 CLIENT_SETTINGS = ("detector", "min_face", "threshold", "margin", "max_side")
 #: options of :class:`~emotion.settings.FilmSettings` a client may set per film job (plus ``segments``)
-CLIENT_FILM_SETTINGS = ("fps", "scene_detector", "scene_threshold", "min_scene_len", "smoothing", "track_iou")
+CLIENT_FILM_SETTINGS = ("fps", "scene_detector", "scene_threshold", "min_scene_len", "smoothing", "track_iou",
+                        "thorough")
 
 
 def _default_workers() -> int:

@@ -339,6 +339,9 @@ def render(loaded: Loaded) -> None:
         fps = persisted_widget(st.select_slider, f"{_P}fps", 4.0, "Frames sampled per second",
                                options=list(FPS_CHOICES),
                                help="more samples catch brief expressions but take longer (about linearly)")
+        thorough = persisted_widget(st.checkbox, f"{_P}thorough", True, "Thorough face search",
+                                    help="look at each sampled frame three ways (as it is, smaller, brighter): "
+                                         "finds more faces in dark or busy shots, and takes about twice as long")
     with right:
         scene_kind = persisted_widget(st.radio, f"{_P}scene_detector", "content", "Shot detection",
                                       options=list(SCENE_DETECTORS), horizontal=True,
@@ -358,7 +361,7 @@ def render(loaded: Loaded) -> None:
         return
     if st.session_state.get("film.file") is None and stored.path.parent.parent.name == "uploads":
         st.caption(f"Showing **{stored.name}** (upload another file to replace it).")
-    film = FilmSettings(fps=float(fps), scene_detector=scene_kind)
+    film = FilmSettings(fps=float(fps), scene_detector=scene_kind, thorough=bool(thorough))
     key = job_key(stored.sha256, loaded.detector, loaded.settings, film)
     report = st.session_state.get(f"{_P}reports", {}).get(key)
     if report is None:
