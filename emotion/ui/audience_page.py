@@ -22,6 +22,7 @@ from emotion.audience.charts import panel_figure, sync_figure, viewer_figure
 from emotion.audience.html import report_html
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, analyze_video
+from emotion.film.timeline import timecode
 from emotion.paths import cache_dir
 
 from . import audience_live
@@ -187,6 +188,39 @@ def render(loaded: Loaded) -> None:
     show_panel(report)
 
 
+_PERCENT = st.column_config.NumberColumn(format="%.0f%%")
+_SIGNED = st.column_config.NumberColumn(format="%+.2f")
+
+
+def _ranking_table(report) -> None:
+    """Scenes strongest first, in a crew's words: timecodes, percentages, valence; the CSV keeps the raw names."""
+    ranking = report.ranking()
+    emotions = [e for e in report.labels if e != "neutral"]
+    shown = {"scene": "Scene", "start_timecode": "Starts", "end_timecode": "Ends", "viewers": "Viewers",
+             "audience_expression": "Response", "expressive_share": "Expressive", "attentive_share": "Attentive",
+             "audience_valence": "Audience valence", "screen_valence": "On-screen valence",
+             **{f"audience_{e}": e for e in emotions}}
+    table = ranking[[c for c in shown if c in ranking]].rename(columns=shown)
+    percent = ["Response", "Expressive", "Attentive", *emotions]
+    for column in percent:
+        if column in table:
+            table[column] = 100 * table[column].astype(float)
+    config = {c: _PERCENT for c in percent} | {"Audience valence": _SIGNED, "On-screen valence": _SIGNED}
+    config["Response"] = st.column_config.NumberColumn(
+        format="%.0f%%", help="mean probability of the emotions other than neutral across viewers with a face")
+    config["On-screen valence"] = st.column_config.NumberColumn(
+        format="%+.2f", help="valence of the faces on screen; empty where the scene shows no readable face")
+    st.dataframe(table, hide_index=True, height=260, column_config=config)
+
+
+def _peaks_table(report) -> None:
+    rows = [{"Timecode": timecode(p.time_s), "Scene": p.scene, "Emotion": p.emotion,
+             "Level": 100 * p.level, "Rise": 100 * p.rise, "Viewers": p.viewers} for p in report.peaks]
+    st.dataframe(rows, hide_index=True, column_config={
+        "Level": _PERCENT, "Rise": st.column_config.NumberColumn(
+            format="%+.0f%%", help=f"how much the emotion rose over the {report.settings.peak_window_s:g} s before")})
+
+
 def show_panel(report) -> None:
     """The panel: overview, timeline with bands, scene ranking, peaks, per-viewer traces and downloads."""
     for warning in report.warnings:
@@ -206,14 +240,10 @@ def show_panel(report) -> None:
                               help="by default the four the audience showed most, besides neutral")
     st.plotly_chart(panel_figure(report, emotions), key=f"{_P}panel")
     st.subheader("Scenes ranked by audience response")
-    ranking = report.ranking()
-    columns = ["scene", "start_timecode", "end_timecode", "viewers", "audience_expression", "expressive_share",
-               "attentive_share", "audience_valence", "screen_valence",
-               *(f"audience_{e}" for e in report.labels if e != "neutral")]
-    st.dataframe(ranking[[c for c in columns if c in ranking]], hide_index=True, height=260)
+    _ranking_table(report)
     if report.peaks:
         st.subheader("Audience peaks")
-        st.dataframe([p.to_dict() for p in report.peaks], hide_index=True)
+        _peaks_table(report)
     if report.viewers and st.toggle("Show each viewer's trace", key=f"{_P}traces"):
         viewer = st.selectbox("Viewer", list(range(1, report.viewers + 1)), key=f"{_P}viewer",
                               format_func=lambda v: f"Viewer {v} ({report.viewer_names[v - 1]})")
