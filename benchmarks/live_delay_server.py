@@ -4,8 +4,8 @@
 
 Used by benchmarks/bench_live_delay.py. Before Streamlit starts, the Audience
 page's :class:`~emotion.audience.live.LiveScreening` is replaced, in the page
-module only, by :class:`ProbedScreening`: the same class, whose two WebRTC
-callbacks also write one JSON line each to ``LOG.jsonl``:
+module only, by :class:`ProbedScreening`: the same class, whose WebRTC
+callbacks also write one JSON line each to ``LOG.jsonl``, as do aiortc's codecs:
 
 * ``frame()`` (a film frame handed to the stream): the session time, the wall
   clock and the film time of the frame returned;
@@ -13,8 +13,7 @@ callbacks also write one JSON line each to ``LOG.jsonl``:
   screening stamps it with (read just before the screening's own stamp, the
   same clock, microseconds apart), the wall clock, and the frame index read
   from the picture (:mod:`frame_code`); the code is read after the screening
-  has taken the frame, so the reading adds nothing to the stamp.
-
+  has taken the frame, so the reading adds nothing to the stamp;
 * the server's video codecs (aiortc's VP8 and H.264 encoders and decoders,
   wrapped when the first screening is made): when the encoder started and
   finished each film frame, when the decoder finished each camera frame, with
