@@ -14,7 +14,7 @@
 
 The film defaults to the shared trailer. Prints a markdown table and writes it to ``--out``
 (default benchmarks/results/screening.md). The WebRTC delay (film frame to screen, camera to
-server) is not measured here: it depends on the network and the browser.
+server) is measured by benchmarks/bench_live_delay.py.
 """
 
 from __future__ import annotations

@@ -33,10 +33,16 @@ Decisions, and why:
 * Only numbers are kept: time, boxes, landmarks, probabilities. No frame is
   stored anywhere.
 * A stamp is the film time when the camera frame *reaches the server*. The
-  film frame the viewer saw was sent a little earlier and the camera frame
-  took a little to arrive (WebRTC buffers; not measured yet, expected to be
-  a fraction of a second on a LAN), so stamps run that much late, inside the
-  panel's one-second bins. ``latency_s`` subtracts a known delay.
+  film frame the viewer saw was sent earlier and the camera frame took time
+  to arrive, so stamps run late by that loop. Measured with
+  ``python benchmarks/bench_live_delay.py`` (the film's frame numbers filmed
+  back by the browser; docs/audience.md): on a busy 2-core server with the
+  browser beside it, a median of 1.2-3.7 s per screening without the
+  analysis and, with it, 11-28 s over screenings of 37-49 s, growing by
+  0.73-0.88 s every second: the server's WebRTC falls behind and its queues
+  (streamlit-webrtc's relay, aiortc's decoder) keep every frame.
+  ``latency_s`` subtracts a known, constant delay; it stays 0 by default,
+  since the measured delay is neither known in advance nor constant.
 
 >>> now = [0.0]
 >>> clock = ScreeningClock(60.0, clock=lambda: now[0])
