@@ -24,6 +24,11 @@ Decisions, and why:
   dropped** (and counted). The film is not moving, so they belong to no moment
   of it; piling them on the paused second would let a chat with the
   projectionist outweigh the scene.
+* **The camera is read :data:`READINGS_PER_S` times a second** (the first
+  frame in each quarter second of session time), the rate recordings are
+  sampled at, not as fast as the CPU allows. Analysing every camera frame
+  took all the CPU the server had, and the film's stream then fell behind:
+  measured with ``python benchmarks/bench_live_delay.py`` (below).
 * Camera frames go through :class:`~emotion.live.LiveSession` (latest-wins:
   when the model is slower than the camera, the newest frame is analysed and
   stamps never lag behind by a backlog).
@@ -66,12 +71,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EmotionError
+from ..errors import EmotionError, SettingsError
 from ..settings import AudienceSettings
 from .reaction import Reaction, reaction_from_scan
 from .scan import ScanState
 
 log = logging.getLogger(__name__)
+
+#: Camera frames read per second of session time, by default: what a recording is sampled at
+#: (AudienceSettings.fps), and few enough to leave the CPU to the film's stream.
+READINGS_PER_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -227,6 +236,7 @@ class ScreeningStats:
     paused_frames: int     # camera frames not analysed because the film was not playing
     played_s: float        # session seconds the film was playing
     last_film_s: float | None
+    between_frames: int = 0   # camera frames not read because the last reading was too recent
 
     @property
     def per_second(self) -> float:
@@ -252,7 +262,7 @@ class LiveScreening:
 
     def __init__(self, film: str | Path, detector, settings=None, *, name: str = "live-1", picture=None,
                  sound=None, duration_s: float | None = None, clock: Callable[[], float] = time.monotonic,
-                 latency_s: float = 0.0, autostart: bool = True):
+                 latency_s: float = 0.0, readings_per_s: float = READINGS_PER_S, autostart: bool = True):
         from ..live.session import LiveSession
         from ..live.settings import LiveSettings
         from .player import FilmPicture, FilmSound
@@ -265,6 +275,11 @@ class LiveScreening:
         duration = duration_s if duration_s is not None else self.picture.duration
         self.clock = ScreeningClock(duration, clock=clock)
         self.latency_s = float(latency_s)
+        if not (readings_per_s >= 0 and math.isfinite(readings_per_s)):
+            raise SettingsError(f"readings_per_s must be 0 (every camera frame) or more, got {readings_per_s!r}")
+        self.readings_per_s = float(readings_per_s)
+        self._last_cell = -1
+        self._between = 0
         self.session = LiveSession(settings or LiveSettings(), detector, wall=self.clock.now, on_report=self._record,
                                    autostart=autostart)
         self._lock = threading.Lock()
@@ -293,15 +308,26 @@ class LiveScreening:
             return np.zeros((int(n), self._sound.channels), np.int16)
         return self._sound.samples(self.clock.position(), n)
 
-    def camera(self, rgb: np.ndarray) -> None:
-        """A camera frame (RGB) arrived: analyse it if the film is playing (never blocks)."""
+    def camera(self, rgb: np.ndarray | Callable[[], np.ndarray]) -> None:
+        """A camera frame arrived: analyse it if the film is playing and a reading is due (never blocks).
+
+        ``rgb`` is the frame (RGB), or a function that makes it, called only for a frame that is read
+        (the page passes the conversion of the WebRTC frame, so frames in between cost nothing).
+        """
         if self.closed:
             return
         if not self.clock.playing:
             with self._lock:
                 self._paused_frames += 1
             return
-        self.session.submit(rgb)
+        if self.readings_per_s > 0:
+            cell = math.floor(self.clock.now() * self.readings_per_s + 1e-9)
+            with self._lock:
+                if cell <= self._last_cell:
+                    self._between += 1
+                    return
+                self._last_cell = cell
+        self.session.submit(rgb() if callable(rgb) else rgb)
 
     # ------------------------------------------------------------ analysis thread
     def _record(self, report) -> None:
@@ -324,8 +350,8 @@ class LiveScreening:
     def stats(self) -> ScreeningStats:
         with self._lock:
             readings = 0 if self._state is None else len(self._state.sample_time)
-            stats = (readings, self._with_face, self._dropped, self._paused_frames, self._last_film)
-        return ScreeningStats(stats[0], stats[1], stats[2], stats[3], self.played_s(), stats[4])
+            stats = (readings, self._with_face, self._dropped, self._paused_frames, self._last_film, self._between)
+        return ScreeningStats(stats[0], stats[1], stats[2], stats[3], self.played_s(), stats[4], stats[5])
 
     def played_s(self) -> float:
         """Session seconds during which the film was playing (up to its end), so far."""

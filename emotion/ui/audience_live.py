@@ -65,8 +65,8 @@ def _callbacks(screening: LiveScreening):
         frame.sample_rate = 48000
         return frame
 
-    def camera(frame):
-        screening.camera(frame.to_ndarray(format="rgb24"))
+    def camera(frame):   # converted only when a reading is due (4 a second)
+        screening.camera(lambda: frame.to_ndarray(format="rgb24"))
 
     return picture, sound, camera
 
@@ -129,7 +129,8 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
     stats = screening.stats()
     seen = f"{stats.with_face / stats.readings:.0%}" if stats.readings else "–"
     st.caption(f"{stats.readings} readings ({stats.per_second:.1f} per second of film played), a face in {seen}; "
-               f"{stats.paused_frames} camera frames skipped while the film was not playing."
+               f"{stats.paused_frames} camera frames skipped while the film was not playing, {stats.between_frames} "
+               f"between readings ({screening.readings_per_s:g} a second)."
                + (f" Analysis problem: {screening.session.last_error}" if screening.session.last_error else ""))
     latest = screening.session.latest
     if streaming and latest is not None and latest.result.faces:

@@ -186,6 +186,37 @@ def test_frames_after_the_end_are_not_analysed():
     assert s.clock.ended and s.played_s() == pytest.approx(1.0)
 
 
+def test_the_camera_is_read_four_times_a_second_and_frames_between_cost_nothing():
+    clock = FakeClock()
+    s = screening(clock)
+    s.frame()
+    made = []
+
+    def frame():           # the page's conversion of a WebRTC frame: only for frames that are read
+        made.append(1)
+        return square()
+
+    for _ in range(20):    # a 10 fps camera for 2 s
+        s.camera(frame)
+        s.session.step()
+        clock.advance(0.1)
+    stats = s.stats()
+    assert stats.readings == len(made) == 8 and stats.between_frames == 12
+    cells = np.floor(s.reaction().film_time * 4 + 1e-9)
+    assert cells.tolist() == list(range(8)), "the first frame of each quarter second"
+    every = LiveScreening("film.mp4", FakeDetector(), picture=FakePicture(), sound=FakeSound(), clock=clock,
+                          readings_per_s=0, autostart=False)
+    every.frame()
+    for _ in range(5):
+        every.camera(square())
+        every.session.step()
+        clock.advance(0.1)
+    assert every.stats().readings == 5, "0: every camera frame"
+    with pytest.raises(EmotionError, match="readings_per_s"):
+        LiveScreening("film.mp4", FakeDetector(), picture=FakePicture(), sound=FakeSound(), readings_per_s=-1,
+                      autostart=False)
+
+
 def test_no_face_is_a_reading_without_a_viewer_face():
     clock = FakeClock()
     s = screening(clock)
