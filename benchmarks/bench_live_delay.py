@@ -357,7 +357,7 @@ def analyse(rows: list[dict], logs: dict, warmup: float) -> dict:
             first["copied"].setdefault(code, t / 1000)
     for r in read:
         first["back"].setdefault(r["code"], r["wall"])
-    start_wall = next((r["wall"] - r["s"] for r in cams), None)
+    start_wall = next((r["wall"] - r["s"] for r in cams if r["s"] is not None), None)
     chain = [("out", {c: w for c, (_s, w) in handed.items()})] + list(first.items())
     codes = [c for c in chain[0][1] if all(c in d for _, d in chain)
              and (start_wall is None or chain[0][1][c] - start_wall >= warmup)]
@@ -481,10 +481,11 @@ def section(result: dict, logs: dict, args, load: tuple) -> str:
         f"({result['cams'] / max(result['played_s'], 1e-9):.1f}/s, sizes {result['camera_size']}); code read in "
         f"{result['read']} (median weakest-column contrast {result['contrast']:.0f} of 255), unreadable "
         f"{result['unreadable']}, {result['unstamped']} readable but unstamped. Film frames handed out: "
-        f"{result['handed']} distinct. Film frames handed out but not yet encoded (streamlit-webrtc's outgoing "
-        f"relay queue): {result['queue_out'][0]} at the end, {result['queue_out'][1]} at most; camera frames "
+        f"{result['handed']} distinct. Film frames handed out minus those encoded (the relay between the film's "
+        f"track and the sender keeps only the newest frame, so these are mostly frames skipped, not waiting): "
+        f"{result['queue_out'][0]} at the end, {result['queue_out'][1]} at most; camera frames "
         f"decoded but not yet stamped: {result['queue_in'][0]} at the end, {result['queue_in'][1]} at most; 20 ms "
-        f"slices of sound handed out but not yet encoded (the same relay): {result['queue_sound'][0]} at the end "
+        f"slices of sound handed out minus those encoded (the same relay): {result['queue_sound'][0]} at the end "
         f"({result['queue_sound'][0] * 20} ms of sound), {result['queue_sound'][1]} at most. "
         f"Legs 1-7 measured on {result['legs_n']} film frames seen at all eight points. The two processes' "
         f"clocks agree within {clock:.1f} ms (checked).",

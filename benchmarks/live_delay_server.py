@@ -10,10 +10,12 @@ callbacks also write one JSON line each to ``LOG.jsonl``, as do aiortc's codecs:
 * ``frame()`` (a film frame handed to the stream): the session time, the wall
   clock and the film time of the frame returned;
 * ``camera(rgb)`` (a camera frame arrived): the session time and film time the
-  screening stamps it with (read just before the screening's own stamp, the
-  same clock, microseconds apart), the wall clock, and the frame index read
-  from the picture (:mod:`frame_code`); the code is read after the screening
-  has taken the frame, so the reading adds nothing to the stamp;
+  screening stamps it with (what :meth:`LiveScreening.camera` returns: the
+  frame's capture time from its own timestamp, also for the frames between the
+  screening's 4 readings a second), the wall clock, and the frame index read
+  from the picture (:mod:`frame_code`; the probe converts every frame to read
+  it, after the screening has taken the frame, so the reading adds nothing to
+  the stamp);
 * the server's video codecs (aiortc's VP8 and H.264 encoders and decoders,
   wrapped when the first screening is made): when the encoder started and
   finished each film frame, when the decoder finished each camera frame, with
@@ -155,10 +157,12 @@ class ProbedScreening(LiveScreening):
         _write({"k": "aud", "wall": time.time()})
         return samples
 
-    def camera(self, rgb):
-        s, wall = self.clock.now(), time.time()
-        film = self.clock.film_at(s - self.latency_s)
-        super().camera(rgb)
+    def camera(self, rgb, captured_s=None):
+        wall = time.time()
+        if callable(rgb):   # the page converts a frame only when it is read; the probe reads every one
+            rgb = rgb()
+        s = super().camera(rgb, captured_s)     # the session time the screening stamps the frame with
+        film = None if s is None else self.clock.film_at(s - self.latency_s)
         code, contrast = frame_code.read(rgb)
         _write({"k": "cam", "s": s, "wall": wall, "film": film, "code": code, "contrast": contrast,
                 "w": int(rgb.shape[1]), "h": int(rgb.shape[0])})

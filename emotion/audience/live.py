@@ -5,8 +5,8 @@ streamlit-webrtc stream): the browser sends its camera to the server and
 receives the film back, picture and sound, over the same connection. The
 server decodes the film itself (:mod:`.player`) at the time its
 :class:`ScreeningClock` says, so it always knows which moment of the film
-is on show. Every camera frame is stamped with that film time when it
-arrives; pause and seek move the clock, so stamps stay right through them
+is on show. A camera frame read is stamped with that film time at the
+moment it was filmed (see the decisions below); pause and seek move the clock, so stamps stay right through them
 by construction, with nothing to align afterwards.
 
 The clock counts *session time* (seconds since the film first started, on a
@@ -37,17 +37,19 @@ Decisions, and why:
   time, stitched, numbered from the left; attention from the landmarks).
 * Only numbers are kept: time, boxes, landmarks, probabilities. No frame is
   stored anywhere.
-* A stamp is the film time when the camera frame *reaches the server*. The
-  film frame the viewer saw was sent earlier and the camera frame took time
-  to arrive, so stamps run late by that loop. Measured with
-  ``python benchmarks/bench_live_delay.py`` (the film's frame numbers filmed
-  back by the browser; docs/audience.md): on a busy 2-core server with the
-  browser beside it, a median of 1.2-3.7 s per screening without the
-  analysis and, with it, 11-28 s over screenings of 37-49 s, growing by
-  0.73-0.88 s every second: the server's WebRTC falls behind and its queues
-  (streamlit-webrtc's relay, aiortc's decoder) keep every frame.
-  ``latency_s`` subtracts a known, constant delay; it stays 0 by default,
-  since the measured delay is neither known in advance nor constant.
+* **A stamp is the film time when the camera frame was filmed**: its own
+  timestamp (RTP time), mapped to the session clock by the fastest frame
+  seen (:meth:`LiveScreening.captured_at`), so a frame that waited on a busy
+  server keeps its moment. The film frame the viewer saw left the server
+  earlier still (the browser's jitter buffers, holding the picture in step
+  with the sound): measured with ``python benchmarks/bench_live_delay.py``
+  (the film's frame numbers filmed back by the browser; docs/audience.md), on
+  a busy 2-core server with the browser beside it, stamps ran 0.9-1.5 s late
+  (median), steady over a screening. The film's tracks are relayed newest
+  frame only (the page's ``latest_only``); before, with every frame queued
+  and every camera frame analysed, the lateness grew by 0.7-0.9 s every
+  second. ``latency_s`` subtracts a known, constant delay; it stays 0 by
+  default, since what is left depends on the machine's load.
 
 >>> now = [0.0]
 >>> clock = ScreeningClock(60.0, clock=lambda: now[0])
@@ -81,6 +83,8 @@ log = logging.getLogger(__name__)
 #: Camera frames read per second of session time, by default: what a recording is sampled at
 #: (AudienceSettings.fps), and few enough to leave the CPU to the film's stream.
 READINGS_PER_S = 4.0
+#: How fast (s per s) the camera's clock may drift from the server's: 100 ppm, above any crystal's.
+CLOCK_DRIFT = 1e-4
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,8 @@ class LiveScreening:
         self.readings_per_s = float(readings_per_s)
         self._last_cell = -1
         self._between = 0
+        self._lag: float | None = None        # session time - sender time, the smallest seen
+        self._captured: float | None = None   # the last frame's sender time
         self.session = LiveSession(settings or LiveSettings(), detector, wall=self.clock.now, on_report=self._record,
                                    autostart=autostart)
         self._lock = threading.Lock()
@@ -308,26 +314,54 @@ class LiveScreening:
             return np.zeros((int(n), self._sound.channels), np.int16)
         return self._sound.samples(self.clock.position(), n)
 
-    def camera(self, rgb: np.ndarray | Callable[[], np.ndarray]) -> None:
-        """A camera frame arrived: analyse it if the film is playing and a reading is due (never blocks).
+    def camera(self, rgb: np.ndarray | Callable[[], np.ndarray], captured_s: float | None = None) -> float | None:
+        """A camera frame arrived: analyse it if the film was playing and a reading is due (never blocks).
 
         ``rgb`` is the frame (RGB), or a function that makes it, called only for a frame that is read
         (the page passes the conversion of the WebRTC frame, so frames in between cost nothing).
+        ``captured_s`` is the frame's own timestamp (seconds on the sender's clock, the RTP time):
+        the frame is then stamped with the session time it was *captured* (see :meth:`captured_at`),
+        not the time a busy server got to it. Returns that session time, or None for a frame that
+        belongs to no moment of the film (paused, not started, ended, closed).
         """
         if self.closed:
-            return
-        if not self.clock.playing:
+            return None
+        t = self.captured_at(captured_s)
+        if self.clock.film_at(t) is None:
             with self._lock:
                 self._paused_frames += 1
-            return
+            return None
         if self.readings_per_s > 0:
-            cell = math.floor(self.clock.now() * self.readings_per_s + 1e-9)
+            cell = math.floor(t * self.readings_per_s + 1e-9)
             with self._lock:
                 if cell <= self._last_cell:
                     self._between += 1
-                    return
+                    return t
                 self._last_cell = cell
-        self.session.submit(rgb() if callable(rgb) else rgb)
+        self.session.submit(rgb() if callable(rgb) else rgb, at=t)
+        return t
+
+    def captured_at(self, captured_s: float | None) -> float:
+        """Session time at which a camera frame with timestamp ``captured_s`` was captured (now if None).
+
+        The sender's clock and the session clock differ by an unknown constant: the smallest
+        delay seen so far (the frames that arrived fastest) fixes it, allowed to grow by
+        :data:`CLOCK_DRIFT` per second (the two clocks' drift). A frame that waited in a queue
+        on a busy server keeps the moment it was filmed. A timestamp that jumps back (a new
+        stream) starts afresh.
+        """
+        now = self.clock.now()
+        if captured_s is None or not math.isfinite(captured_s) or not math.isfinite(now):
+            return now
+        with self._lock:
+            lag = now - captured_s
+            last = self._captured
+            if self._lag is None or last is None or captured_s < last - 1.0:
+                self._lag = lag
+            else:
+                self._lag = min(lag, self._lag + CLOCK_DRIFT * max(0.0, captured_s - last))
+            self._captured = captured_s
+            return captured_s + self._lag
 
     # ------------------------------------------------------------ analysis thread
     def _record(self, report) -> None:

@@ -231,12 +231,15 @@ class LiveSession:
         """The most recent report (also when the page has already drained it)."""
         return self._latest
 
-    def submit(self, rgb: np.ndarray) -> None:
-        """Hand a frame (RGB uint8 H x W x 3) to the analysis thread; never blocks."""
+    def submit(self, rgb: np.ndarray, at: float | None = None) -> None:
+        """Hand a frame (RGB uint8 H x W x 3) to the analysis thread; never blocks.
+
+        ``at`` is the frame's time on the ``wall`` clock (default: now), what its report is stamped with.
+        """
         with self._lock:
             index = self._received
             self._received += 1
-        self._slot.put(FrameJob(index, self._wall(), self._clock(), rgb))
+        self._slot.put(FrameJob(index, self._wall() if at is None else float(at), self._clock(), rgb))
         if self._autostart:
             self._ensure_worker()
 

@@ -12,6 +12,8 @@ numbers only, never a frame.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from emotion.audience import AudienceSettings, Reaction
@@ -22,6 +24,8 @@ from emotion.film.timeline import timecode
 from .film_page import StoredUpload
 from .loaders import Loaded
 from .webcam_page import live_detector, live_settings, read_rtc
+
+log = logging.getLogger(__name__)
 
 _P = "audience.live."
 #: Seconds between refreshes of the screening's status while the film plays.
@@ -52,6 +56,46 @@ def _screening(film: StoredUpload, loaded: Loaded) -> LiveScreening:
     return screening
 
 
+_LATEST = "_emotion_latest_only"
+
+
+def latest_only(track, relay=None):
+    """Mark a film track so the stream sends its newest frame, never a queue of old ones.
+
+    streamlit-webrtc hands a source track to the connection through aiortc's ``MediaRelay``,
+    whose default keeps every frame in an unbounded queue. When the server is short of CPU
+    the encoder falls behind, the queue grows, and the viewer sees (and hears) the film
+    seconds late while readings are stamped with the film time on the server's clock:
+    ``benchmarks/bench_live_delay.py`` measured the lateness growing by 0.5-0.9 s every
+    second on a busy 2-core server. A marked track is relayed with ``buffered=False``
+    (aiortc's latest-frame mode): a slow encoder skips frames instead of falling behind.
+    The relay is patched once per process, for marked tracks only; if a streamlit-webrtc
+    release no longer has the relay this expects, the page says nothing and streams as before.
+    """
+    setattr(track, _LATEST, True)
+    if relay is None:
+        try:
+            from streamlit_webrtc.relay import get_global_relay
+
+            relay = get_global_relay()
+        except Exception as exc:  # noqa: BLE001 - another streamlit-webrtc, or no server runtime (page tests)
+            log.warning("the film's stream keeps streamlit-webrtc's buffered relay: %s", exc)
+            return track
+    if not getattr(relay, _LATEST, False):
+        original = relay.subscribe
+
+        def subscribe(source, buffered: bool = True):
+            if getattr(source, _LATEST, False):
+                proxy = original(source, buffered=False)
+                setattr(proxy, _LATEST, True)   # relayed again on the way to the connection
+                return proxy
+            return original(source, buffered)
+
+        relay.subscribe = subscribe
+        setattr(relay, _LATEST, True)
+    return track
+
+
 def _callbacks(screening: LiveScreening):
     """The stream's three callbacks: film picture out, film sound out, camera in (plain values <-> av frames)."""
     import av
@@ -65,8 +109,9 @@ def _callbacks(screening: LiveScreening):
         frame.sample_rate = 48000
         return frame
 
-    def camera(frame):   # converted only when a reading is due (4 a second)
-        screening.camera(lambda: frame.to_ndarray(format="rgb24"))
+    def camera(frame):   # converted only when a reading is due (4 a second); stamped by its own timestamp
+        captured = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+        screening.camera(lambda: frame.to_ndarray(format="rgb24"), captured_s=captured)
 
     return picture, sound, camera
 
@@ -170,10 +215,11 @@ def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
     if rtc_problem:
         st.warning(rtc_problem)
     fps = min(MAX_FPS, getattr(screening.picture, "fps", 25.0))
+    film_picture = latest_only(create_video_source_track(picture, key=f"{key}-film", fps=fps))
+    film_sound = latest_only(create_audio_source_track(sound, key=f"{key}-sound", sample_rate=48000))
     ctx = webrtc_streamer(
         key=key, mode=WebRtcMode.SENDRECV, rtc_configuration=rtc.config,
-        source_video_track=create_video_source_track(picture, key=f"{key}-film", fps=fps),
-        source_audio_track=create_audio_source_track(sound, key=f"{key}-sound", sample_rate=48000),
+        source_video_track=film_picture, source_audio_track=film_sound,
         sink_video_track=create_video_sink_track(camera, key=f"{key}-camera"),
         media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": False},
         video_html_attrs={"autoPlay": True, "controls": False, "style": {"width": "100%"}},

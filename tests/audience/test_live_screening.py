@@ -330,3 +330,38 @@ def test_sound_plays_on_without_gaps_and_seeks_to_the_same_samples(shared_media)
     a, b = again[100:-100, 0].astype(np.float64), fresh[:, 0].astype(np.float64)
     match = [np.corrcoef(a, b[100 + lag:len(b) - 100 + lag])[0, 1] for lag in range(-2, 3)]
     assert max(match) > 0.999                   # the same sound, within two samples (42 microseconds)
+
+
+def test_a_frame_that_waited_on_a_busy_server_keeps_the_moment_it_was_filmed():
+    clock = FakeClock()
+    s = screening(clock)
+    s.frame()
+    sender = 1000.0                     # the camera's own clock (RTP time), any origin
+    stamps = []
+    for k in range(12):                 # filmed every 0.25 s; the server falls behind by 0.1 s a frame
+        clock.advance(0.25 if k == 0 else 0.35)
+        stamps.append(s.camera(square(), captured_s=sender + 0.25 * k))
+        s.session.step()
+    # the first frame arrived fastest: its delay fixes the clocks; later ones keep their filming times
+    assert stamps == pytest.approx([0.25 + 0.25 * k for k in range(12)], abs=1e-3)
+    assert s.reaction().film_time.tolist() == pytest.approx(stamps, abs=1e-3)
+    assert s.captured_at(None) == pytest.approx(s.clock.now()), "no timestamp: the arrival time"
+    # a new stream (its timestamps jump back) starts afresh: its first frame counts from its arrival
+    clock.advance(0.05)
+    assert s.captured_at(sender + 3.25) == pytest.approx(3.5, abs=1e-3)
+    assert s.captured_at(5.0) == pytest.approx(s.clock.now())
+
+
+def test_the_film_tracks_are_relayed_newest_frame_only():
+    from aiortc.contrib.media import MediaRelay
+    from aiortc.mediastreams import VideoStreamTrack
+
+    from emotion.ui.audience_live import latest_only
+
+    relay = MediaRelay()
+    film, camera = VideoStreamTrack(), VideoStreamTrack()
+    assert latest_only(film, relay) is film
+    latest_only(film, relay)                          # patched once, however often the page reruns
+    proxy = relay.subscribe(film)
+    assert proxy._buffered is False and relay.subscribe(proxy)._buffered is False, "both hops keep the newest only"
+    assert relay.subscribe(camera)._buffered is True, "other tracks (the camera, other pages) as before"
