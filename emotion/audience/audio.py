@@ -10,7 +10,6 @@ Used by :mod:`emotion.audience.sync`; see there for why an onset envelope.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,11 +38,10 @@ def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = Non
     what messages call the file (default its file name).
 
     Channels are averaged before resampling (half the resampler's work on
-    stereo, a sixth on 5.1), and a track of :data:`PARALLEL_FROM_S` or more is
-    cut into :data:`PARTS` stretches decoded in threads, one per core (FFmpeg
-    works without Python's lock). Each stretch is resampled on its own and
-    placed to the nearest sample (62 µs at 8 kHz), far below the 10 ms steps
-    of the onset envelope.
+    stereo, a sixth on 5.1). Decoding a long track in parallel stretches was
+    tried and dropped: each frame costs Python calls that hold the GIL, so
+    threads gained nothing (a 2-hour film's sound: 18 s in four threads against
+    11 s in one, on a busy 2-core machine).
     """
     import av
 
@@ -65,17 +63,10 @@ def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = Non
         videos = container.streams.video
         if videos and videos[0].start_time is not None and videos[0].time_base:
             origin = float(videos[0].start_time * videos[0].time_base)
-        length = _length_s(container, stream)
-        spans = None
-        if length >= PARALLEL_FROM_S:
-            spans = _decode_in_parts(path, stream.index, length, rate)
-        if spans is None:   # short, one core, or a file whose sound cannot be split by time
-            spans = [_decode_span(container, stream, rate)]
-    errors = sum(s.errors for s in spans)
-    if errors:
-        log.warning("%s: %d undecodable sound packets were skipped", name, errors)
-    x = _join(spans, rate)
-    first = spans[0].first
+        span = _decode(container, stream, rate)
+    if span.errors:
+        log.warning("%s: %d undecodable sound packets were skipped", name, span.errors)
+    x, first = span.samples, span.first
     shift = round(((first or 0.0) - origin) * rate)
     if shift > 0:
         x = np.concatenate([np.zeros(shift, np.float32), x])
@@ -87,33 +78,13 @@ def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = Non
     return x
 
 
-#: Sound tracks at least this long (seconds) are decoded in parts, in threads.
-PARALLEL_FROM_S = 300.0
-#: A long track is cut into this many stretches of time, whatever the number of cores (so the samples do
-#: not depend on the machine); as many threads as cores, up to this, decode them.
-PARTS = 4
-#: Each part after the first starts decoding this much earlier than its share, so the decoder has
-#: settled (AAC frames overlap their neighbours) when its share begins.
-LEAD_IN_S = 1.0
-
-
 @dataclass
 class _Span:
-    """One part of a sound track: mono samples from its first kept frame on, and what went wrong."""
+    """A decoded sound track: mono samples, the time of its first frame, undecodable packets skipped."""
 
     samples: np.ndarray
-    first: float | None      # time (s) of its first kept frame
+    first: float | None      # time (s) of its first frame
     errors: int = 0
-
-
-class _Unsplittable(Exception):
-    """A frame without a timestamp: the track cannot be cut by time; it is decoded in one go instead."""
-
-
-def _length_s(container, stream) -> float:
-    if stream.duration is not None and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    return container.duration / 1_000_000 if container.duration else 0.0
 
 
 class _Mono:
@@ -176,16 +147,13 @@ class _Mono:
         return np.concatenate(self.chunks).astype(np.float32, copy=False) if self.chunks else np.zeros(0, np.float32)
 
 
-def _decode_span(container, stream, rate: int, start: float | None = None, end: float | None = None) -> _Span:
-    """Decode ``stream`` (whole, or the frames starting in [start, end) s) to mono at ``rate``."""
+def _decode(container, stream, rate: int) -> _Span:
+    """Decode ``stream`` to mono at ``rate``, skipping undecodable packets (counted)."""
     import av
 
     mono = _Mono(rate)
     first: float | None = None
     errors = 0
-    split = start is not None
-    if split and start > 0:
-        container.seek(max(0, int((start - LEAD_IN_S) / stream.time_base)), stream=stream)
     for packet in container.demux(stream):
         try:
             frames = packet.decode()
@@ -193,56 +161,11 @@ def _decode_span(container, stream, rate: int, start: float | None = None, end: 
             errors += 1
             continue
         for frame in frames:
-            t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
-            if split:
-                if t is None:
-                    raise _Unsplittable
-                if t < start:
-                    continue
-                if t >= end:
-                    mono.flush()
-                    return _Span(mono.samples(), first, errors)
-            if first is None:
-                first = t
+            if first is None and frame.pts is not None and frame.time_base:
+                first = float(frame.pts * frame.time_base)
             mono.push(frame)
     mono.flush()
     return _Span(mono.samples(), first, errors)
-
-
-def _join(spans: list[_Span], rate: int) -> np.ndarray:
-    """The parts' samples in one array, each placed at its first frame's time (sample-exact across parts)."""
-    spans = [s for s in spans if len(s.samples)]
-    if not spans:
-        return np.zeros(0, np.float32)
-    if len(spans) == 1:
-        return spans[0].samples
-    t0 = spans[0].first or 0.0
-    starts = [0] + [round(((s.first or t0) - t0) * rate) for s in spans[1:]]
-    x = np.zeros(max(a + len(s.samples) for a, s in zip(starts, spans)), np.float32)
-    for a, s in zip(starts, spans):
-        x[a:a + len(s.samples)] = s.samples   # a later part overwrites the few samples an earlier one ran over
-    return x
-
-
-def _decode_in_parts(path: Path, index: int, length: float, rate: int) -> list[_Span] | None:
-    """The track cut into :data:`PARTS` equal stretches of time, decoded in threads; None if it cannot be cut."""
-    import av
-    from concurrent.futures import ThreadPoolExecutor
-
-    edges = [length * i / PARTS for i in range(PARTS)] + [math.inf]
-    edges[0] = -math.inf
-
-    def work(i: int) -> _Span:
-        with av.open(str(path), metadata_errors="ignore") as c:
-            return _decode_span(c, c.streams[index], rate, edges[i], edges[i + 1])
-
-    threads = max(1, min(PARTS, os.cpu_count() or 1))
-    with ThreadPoolExecutor(threads, thread_name_prefix="emotion-audio") as pool:
-        futures = [pool.submit(work, i) for i in range(PARTS)]
-        try:
-            return [f.result() for f in futures]
-        except _Unsplittable:
-            return None
 
 
 def _band_edges() -> np.ndarray:

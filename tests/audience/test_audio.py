@@ -1,4 +1,4 @@
-"""Decoding a sound track for alignment: channels averaged, long tracks decoded in parts by threads."""
+"""Decoding a sound track for alignment: channels averaged before resampling, whatever their number."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import emotion.audience.audio as audio
-from emotion.audience.audio import RATE, load_audio, onset_envelope
+from emotion.audience.audio import RATE, load_audio
 
 
 def _write(path, channels: np.ndarray, rate: int, layout: str, codec: str = "pcm_s16le"):
@@ -44,29 +43,3 @@ def test_channels_are_averaged_whatever_their_number(tmp_path):
     rms = float(np.sqrt(np.mean(left[RATE // 4: -RATE // 4] ** 2)))
     assert rms == pytest.approx(0.6 / 2 / np.sqrt(2), rel=0.03), "the left channel of two, averaged"
 
-
-def test_a_long_track_decoded_in_parts_matches_one_pass(shared_media, monkeypatch):
-    one = load_audio(shared_media.TRAILER)
-    monkeypatch.setattr(audio, "PARALLEL_FROM_S", 0.0)
-    calls = []
-    real = audio._decode_span
-    monkeypatch.setattr(audio, "_decode_span", lambda *a, **k: calls.append(a[3:]) or real(*a, **k))
-    parts = load_audio(shared_media.TRAILER)
-    calls.sort()
-    assert len(calls) == audio.PARTS == 4 and calls[0][0] == -np.inf and calls[-1][1] == np.inf
-    assert all(a[1] == b[0] for a, b in zip(calls, calls[1:])), "stretches that meet"
-    assert abs(len(parts) - len(one)) <= 1
-    n = min(len(one), len(parts))
-    # Each part is resampled on its own and placed to the nearest sample: the samples differ by a
-    # fraction of a sample's phase, the onset envelopes that sync uses hardly at all.
-    assert np.corrcoef(onset_envelope(one[:n]), onset_envelope(parts[:n]))[0, 1] > 0.99
-
-
-def test_sync_finds_the_same_offset_from_a_film_decoded_in_parts(shared_media, recordings, monkeypatch):
-    from emotion.audience.sync import sync_offset
-
-    path = recordings("before_0db.mp4", 7.3, 30.0, 0.0)
-    one = sync_offset(shared_media.TRAILER, path, cache=False)
-    monkeypatch.setattr(audio, "PARALLEL_FROM_S", 0.0)
-    parts = sync_offset(shared_media.TRAILER, path, cache=False)
-    assert parts.offset_s == pytest.approx(one.offset_s, abs=0.005) and abs(parts.offset_s - 7.3) < 0.1
