@@ -279,7 +279,7 @@ def merge_faces(looks: list[Faces], iou: float = 0.3) -> Faces:
     >>> a = Faces(np.array([[0, 0, 10, 10]], np.float32), np.array([0.9], np.float32))
     >>> b = Faces(np.array([[1, 1, 11, 11], [50, 50, 60, 60]], np.float32), np.array([0.95, 0.7], np.float32))
     >>> merged = merge_faces([a, b])
-    >>> merged.boxes.tolist(), merged.scores.round(2).tolist()
+    >>> merged.boxes.tolist(), [round(float(x), 2) for x in merged.scores]
     ([[1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]], [0.95, 0.7])
     """
     from .tracking import iou_matrix
