@@ -17,6 +17,10 @@ an emotion uses, and is not neutral (neutral is an emotion a face shows).
 Colours are the per-emotion colours of the boxes drawn on images
 (:data:`emotion.annotate.EMOTION_COLORS`).
 
+The figures are written as plain dicts and wrapped without plotly's per-property validation, which
+took most of the time the Film page spent building them (50-120 ms for the three, against a few ms);
+``tests/film/test_charts.py`` checks every figure against plotly's validators instead.
+
 >>> fig = timeline_figure(report.timeline)                       # doctest: +SKIP
 >>> fig.write_html("timeline.html")                              # doctest: +SKIP
 """
@@ -36,13 +40,18 @@ _NO_FACE_PATTERN = {"shape": "/", "fgcolor": "#a0a0a0", "bgcolor": "#ececec", "s
 
 
 def _time_axis(end: float) -> dict:
-    return {"title": "time (s)", "range": [0, end], "hoverformat": ".2f"}
+    return {"title": {"text": "time (s)"}, "range": [0, end], "hoverformat": ".2f"}
+
+
+def _figure(data: list[dict], layout: dict):
+    """A plotly ``Figure`` of trace and layout dicts, as written (no per-property validation)."""
+    import plotly.graph_objects as go
+
+    return go.Figure({"data": [t for t in data if t is not None], "layout": layout}, _validate=False)
 
 
 def _no_face_bands(timeline: Timeline, series):
     """Hatched grey bands over the sampled moments without any face (one bar trace)."""
-    import plotly.graph_objects as go
-
     times = series["time_s"].to_numpy()
     if len(times) < 1:
         return None
@@ -50,88 +59,73 @@ def _no_face_bands(timeline: Timeline, series):
     empty = series["faces"].to_numpy() == 0
     if not empty.any():
         return None
-    return go.Bar(x=times[empty] + step / 2, y=[1.0] * int(empty.sum()), width=step, name="no face",
-                  marker={"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
-                  customdata=[timecode(t) for t in times[empty]],
-                  hovertemplate="no face %{customdata}<extra></extra>", opacity=0.8)
+    return {"type": "bar", "x": times[empty] + step / 2, "y": [1.0] * int(empty.sum()), "width": step,
+            "name": "no face", "marker": {"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
+            "customdata": [timecode(t) for t in times[empty]],
+            "hovertemplate": "no face %{customdata}<extra></extra>", "opacity": 0.8}
 
 
 def _scene_bands(timeline: Timeline):
     """One bar trace drawing every scene as a full-height band (cheaper than a shape per scene)."""
-    import plotly.graph_objects as go
-
     scenes = timeline.scenes
-    return go.Bar(
-        x=[(s.start + s.end) / 2 for s in scenes], y=[1.0] * len(scenes),
-        width=[max(s.duration, 1e-3) for s in scenes],
-        marker={"color": [_BAND_COLOURS[i % 2] for i in range(len(scenes))], "line": {"width": 0}},
-        customdata=[[s.number, timecode(s.start), timecode(s.end)] for s in scenes],
-        hovertemplate="scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
-        name="scenes", showlegend=False,
-    )
+    return {
+        "type": "bar", "x": [(s.start + s.end) / 2 for s in scenes], "y": [1.0] * len(scenes),
+        "width": [max(s.duration, 1e-3) for s in scenes],
+        "marker": {"color": [_BAND_COLOURS[i % 2] for i in range(len(scenes))], "line": {"width": 0}},
+        "customdata": [[s.number, timecode(s.start), timecode(s.end)] for s in scenes],
+        "hovertemplate": "scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
+        "name": "scenes", "showlegend": False,
+    }
 
 
 def timeline_figure(timeline: Timeline, height: int = 380):
     """Emotion probabilities over time with scene bands; gaps where no face was seen."""
-    import plotly.graph_objects as go
-
     series = timeline.series()
-    many = len(series) > WEBGL_POINTS
-    scatter = go.Scattergl if many else go.Scatter
+    kind = "scattergl" if len(series) > WEBGL_POINTS else "scatter"
     codes = [timecode(t) for t in series["time_s"]]
     custom = np.column_stack([series["scene"].to_numpy(), np.array(codes, dtype=object),
                               series["faces"].to_numpy()]) if len(series) else None
-    fig = go.Figure()
-    fig.add_trace(_scene_bands(timeline))
-    for label in timeline.labels:
-        fig.add_trace(scatter(
-            x=series["time_s"], y=series[label], mode="lines", name=label, connectgaps=False,
-            line={"color": emotion_hex(label), "width": 1.8}, customdata=custom,
-            hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
-                           "<br>faces: %{customdata[2]}<extra></extra>"),
-        ))
-    bands = _no_face_bands(timeline, series)
-    if bands is not None:
-        fig.add_trace(bands)
+    times = series["time_s"].to_numpy()
+    lines = [{
+        "type": kind, "x": times, "y": series[label].to_numpy(), "mode": "lines", "name": label,
+        "connectgaps": False, "line": {"color": emotion_hex(label), "width": 1.8}, "customdata": custom,
+        "hovertemplate": (f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
+                          "<br>faces: %{customdata[2]}<extra></extra>"),
+    } for label in timeline.labels]
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
     # "x unified": one hover box per moment listing every emotion's value.
-    fig.update_layout(height=height, barmode="overlay", bargap=0, hovermode="x unified",
-                      margin={"l": 50, "r": 10, "t": 30, "b": 40},
-                      legend={"orientation": "h", "y": 1.08, "x": 0},
-                      xaxis=_time_axis(end),
-                      yaxis={"title": "probability", "range": [0, 1], "tickformat": ".0%"})
-    return fig
+    return _figure([_scene_bands(timeline), *lines, _no_face_bands(timeline, series)], {
+        "height": height, "barmode": "overlay", "bargap": 0, "hovermode": "x unified",
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40}, "legend": {"orientation": "h", "y": 1.08, "x": 0},
+        "xaxis": _time_axis(end),
+        "yaxis": {"title": {"text": "probability"}, "range": [0, 1], "tickformat": ".0%"}})
 
 
 def scene_bars(timeline: Timeline, height: int = 320):
     """Stacked mean probabilities per scene; bar width = scene duration, x = time."""
-    import plotly.graph_objects as go
-
     rows = timeline.rows
     x = [(r.start_s + r.end_s) / 2 for r in rows]
     width = [max(r.duration_s, 1e-3) for r in rows]
     custom = [[r.scene, timecode(r.start_s), timecode(r.end_s), r.face_share] for r in rows]
-    fig = go.Figure()
-    for label in timeline.labels:
-        y = [0.0 if not np.isfinite(r.probabilities[label]) else r.probabilities[label] for r in rows]
-        fig.add_trace(go.Bar(
-            x=x, y=y, width=width, name=label, marker={"color": emotion_hex(label), "line": {"width": 0}},
-            customdata=custom,
-            hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}}: %{{customdata[1]}} – "
-                           "%{customdata[2]}<br>faces in %{customdata[3]:.0%} of frames<extra></extra>"),
-        ))
+    bars = [{
+        "type": "bar", "x": x, "y": [0.0 if not np.isfinite(r.probabilities[label]) else r.probabilities[label]
+                                     for r in rows],
+        "width": width, "name": label, "marker": {"color": emotion_hex(label), "line": {"width": 0}},
+        "customdata": custom,
+        "hovertemplate": (f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}}: %{{customdata[1]}} – "
+                          "%{customdata[2]}<br>faces in %{customdata[3]:.0%} of frames<extra></extra>"),
+    } for label in timeline.labels]
     no_face = [1.0 if not r.dominant_emotion else 0.0 for r in rows]
     if any(no_face):
-        fig.add_trace(go.Bar(x=x, y=no_face, width=width, name="no face", customdata=custom,
-                             marker={"color": _NO_FACE, "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
-                             hovertemplate="scene %{customdata[0]}: %{customdata[1]} – %{customdata[2]}"
-                                           "<br>no face<extra></extra>"))
+        bars.append({"type": "bar", "x": x, "y": no_face, "width": width, "name": "no face", "customdata": custom,
+                     "marker": {"color": _NO_FACE, "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
+                     "hovertemplate": "scene %{customdata[0]}: %{customdata[1]} – %{customdata[2]}"
+                                      "<br>no face<extra></extra>"})
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
-    fig.update_layout(barmode="stack", bargap=0, height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
-                      legend={"orientation": "h", "y": 1.1, "x": 0},
-                      xaxis=_time_axis(end),
-                      yaxis={"title": "mean probability", "range": [0, 1], "tickformat": ".0%"})
-    return fig
+    return _figure(bars, {
+        "barmode": "stack", "bargap": 0, "height": height, "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.1, "x": 0}, "xaxis": _time_axis(end),
+        "yaxis": {"title": {"text": "mean probability"}, "range": [0, 1], "tickformat": ".0%"}})
 
 
 def scene_heatmap(timeline: Timeline, height: int = 300):
@@ -139,53 +133,51 @@ def scene_heatmap(timeline: Timeline, height: int = 300):
 
     Scenes without faces are blank cells over a hatched grey "no face" band.
     """
-    import plotly.graph_objects as go
-
     rows = timeline.rows
     edges = [r.start_s for r in rows] + ([rows[-1].end_s] if rows else [])
     z = np.array([[r.probabilities[label] for r in rows] for label in timeline.labels], dtype=float)
     text = [[f"scene {r.scene}{' ' + r.name if r.name else ''} · {timecode(r.start_s)}" for r in rows]
             for _ in timeline.labels]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=edges, y=list(timeline.labels), text=text, colorscale="Viridis",
-        zmin=0, zmax=1, hoverongaps=False, colorbar={"title": "p", "tickformat": ".0%"},
-        hovertemplate="%{text}<br>%{y}: %{z:.0%}<extra></extra>",
-    ))
+    traces = [{
+        "type": "heatmap", "z": z, "x": edges, "y": list(timeline.labels), "text": text, "colorscale": "Viridis",
+        "zmin": 0, "zmax": 1, "hoverongaps": False,
+        "colorbar": {"title": {"text": "p"}, "tickformat": ".0%"},
+        "hovertemplate": "%{text}<br>%{y}: %{z:.0%}<extra></extra>",
+    }]
     empty = [r for r in rows if not r.dominant_emotion]
     if empty:
-        fig.add_trace(go.Bar(x=[(r.start_s + r.end_s) / 2 for r in empty], y=[len(timeline.labels)] * len(empty),
-                             base=-0.5, width=[max(r.duration_s, 1e-3) for r in empty], name="no face",
-                             marker={"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
-                             customdata=[[r.scene, timecode(r.start_s)] for r in empty], showlegend=False,
-                             hovertemplate="scene %{customdata[0]} · %{customdata[1]}<br>no face<extra></extra>"))
+        traces.append({"type": "bar", "x": [(r.start_s + r.end_s) / 2 for r in empty],
+                       "y": [len(timeline.labels)] * len(empty), "base": -0.5,
+                       "width": [max(r.duration_s, 1e-3) for r in empty], "name": "no face",
+                       "marker": {"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
+                       "customdata": [[r.scene, timecode(r.start_s)] for r in empty], "showlegend": False,
+                       "hovertemplate": "scene %{customdata[0]} · %{customdata[1]}<br>no face<extra></extra>"})
     end = rows[-1].end_s if rows else 1.0
-    fig.update_layout(height=height, margin={"l": 70, "r": 10, "t": 30, "b": 40}, bargap=0,
-                      xaxis=_time_axis(end))
-    return fig
+    return _figure(traces, {"height": height, "margin": {"l": 70, "r": 10, "t": 30, "b": 40}, "bargap": 0,
+                            "xaxis": _time_axis(end)})
 
 
 def arc_figure(timeline: Timeline, height: int = 240):
     """Valence over time: per sampled frame with faces (dots), and per scene (steps); 0 is balanced."""
-    import plotly.graph_objects as go
-
     from ..labels import VALENCE
 
     series = timeline.series()
-    valence = sum(series[lab] * VALENCE.get(lab, 0) for lab in timeline.labels)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=series["time_s"], y=valence, mode="markers", name="moment",
-                             marker={"size": 4, "color": "rgba(90,90,90,0.45)"},
-                             customdata=[timecode(t) for t in series["time_s"]],
-                             hovertemplate="%{customdata}<br>valence %{y:+.2f}<extra></extra>"))
+    valence = sum(series[lab].to_numpy() * VALENCE.get(lab, 0) for lab in timeline.labels)
+    moments = {"type": "scatter", "x": series["time_s"].to_numpy(), "y": valence, "mode": "markers",
+               "name": "moment", "marker": {"size": 4, "color": "rgba(90,90,90,0.45)"},
+               "customdata": [timecode(t) for t in series["time_s"]],
+               "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
     xs, ys, names = [], [], []
     for r in timeline.rows:
         xs += [r.start_s, r.end_s, None]
         ys += [r.valence, r.valence, None] if np.isfinite(r.valence) else [None, None, None]
         names += [f"scene {r.scene} {r.name}".strip()] * 3
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="scene", line={"color": "#3b6ea8", "width": 3},
-                             customdata=names, hovertemplate="%{customdata}<br>valence %{y:+.2f}<extra></extra>"))
+    scenes = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "scene",
+              "line": {"color": "#3b6ea8", "width": 3}, "customdata": names,
+              "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
-    fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"})
-    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 20, "b": 40}, showlegend=False,
-                      xaxis=_time_axis(end), yaxis={"title": "valence", "range": [-1, 1]})
-    return fig
+    zero = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
+            "line": {"color": "#888", "width": 1, "dash": "dot"}}
+    return _figure([moments, scenes], {
+        "height": height, "margin": {"l": 50, "r": 10, "t": 20, "b": 40}, "showlegend": False,
+        "xaxis": _time_axis(end), "yaxis": {"title": {"text": "valence"}, "range": [-1, 1]}, "shapes": [zero]})

@@ -30,6 +30,7 @@ from emotion.film.timeline import timecode
 from .film_compare import compare_section
 from .film_results import show_report
 from .loaders import Loaded
+from .preload import preload_elements
 from .sidebar import persisted_widget
 from .status import model_missing
 
@@ -331,6 +332,7 @@ def render(loaded: Loaded) -> None:
     if model_missing(loaded):
         return
     _warm_up()
+    preload_elements()   # the charts' code loads while the user picks a film, not after the results come
     st.file_uploader("Film or trailer", type=list(VIDEO_TYPES), key="film.file",
                      help="the upload limit is set in .streamlit/config.toml (server.maxUploadSize); for large "
                           "films, put them in the folder $EMOTION_MEDIA_DIR names on the server")

@@ -3,6 +3,12 @@
 Kept apart from :mod:`emotion.ui.film_page` (which gets the film and runs the
 analysis). Everything here is drawn from a :class:`~emotion.film.VideoReport`;
 downloads are made when first clicked, then kept in the session.
+
+Drawn to be on screen quickly (``benchmarks/bench_film_page_browser.py``): figures and the per-frame
+table are built once per report and kept in the session, so a click (a play button, a scene) does not
+build them again; the key-frame strip starts with its first rows and grows on request; the parts a
+crew changes often (the bars/heatmap view, the key frames shown, the scene in detail) are fragments
+that redraw alone; the per-scene table is built only while its expander is open.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from emotion.film.charts import arc_figure, scene_bars, scene_heatmap, timeline_
 from emotion.film.summary import Moment, summarize
 from emotion.film.timeline import timecode
 
+from .film_html import Stat, emotion_bars, stats_html
+
 STRIP_COLUMNS = 6
-STRIP_MAX = 60            # key frames drawn at once
+STRIP_FIRST = 12          # key frames drawn at first (two rows); "Show more" adds STRIP_STEP
+STRIP_STEP = 24
+STRIP_MAX = 60            # key frames drawn at once, at most
 _P = "film."
 
 
@@ -28,13 +38,46 @@ def _play(seconds: float) -> None:
     st.session_state[f"{_P}play_at"] = max(0.0, float(seconds))
 
 
+def _play_from_fragment(seconds: float) -> None:
+    """A play button inside a fragment: the player is outside it, so the whole page runs again."""
+    _play(seconds)
+    st.rerun()
+
+
+KEEP_BUILT = 4            # timelines whose figures and tables a session keeps (scenes, shots, a regrouping)
+
+
+def _built(timeline, what: str, build):
+    """``build(timeline)`` made once per timeline and kept in the session (the last few timelines), so a
+    click that reruns the page (a play button, another level and back) does not build it again."""
+    store: dict = st.session_state.setdefault(f"{_P}built", {})
+    entry = store.get(id(timeline))
+    if entry is None or entry[0] is not timeline:      # an id can be reused once a timeline is gone
+        while len(store) >= KEEP_BUILT:
+            store.pop(next(iter(store)))
+        entry = store[id(timeline)] = (timeline, {})
+    made = entry[1]
+    if what not in made:
+        made[what] = build(timeline)
+    return made[what]
+
+
 def _player(path: Path | None) -> None:
+    """The film, once the user plays it: a ▶ here or on a scene, moment or key frame opens the player there.
+
+    Until then the page draws a button, not a video element: the browser's media pipeline took about
+    0.25 s of a cache hit's drawing (benchmarks/bench_film_page_browser.py), and a player opened by a
+    click can start playing at once.
+    """
     if path is None or not Path(path).exists():
         return
-    start = st.session_state.get(f"{_P}play_at", 0.0)
-    st.video(str(path), start_time=int(start))
-    if start:
-        st.caption(f"Playing from {timecode(start)}: click ▶ on a scene, peak or key frame to jump.")
+    start = st.session_state.get(f"{_P}play_at")
+    if start is None:
+        st.button("▶ Play the film", key=f"{_P}play_film", on_click=_play, args=(0.0,),
+                  help="or click ▶ on a scene, moment or key frame below to play from there")
+        return
+    st.video(str(path), start_time=int(start), autoplay=True)
+    st.caption(f"Playing from {timecode(start)}: click ▶ on a scene, peak or key frame to jump.")
 
 
 def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
@@ -45,34 +88,58 @@ def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
     cols = st.columns(len(moments))
     for i, (col, m) in enumerate(zip(cols, moments)):
         if m.thumbnail:
-            col.image(m.thumbnail, width="stretch")
-        col.caption(m.label)
+            col.image(m.thumbnail, caption=m.label, width="stretch")
+        else:
+            col.caption(m.label)
         col.button("▶ play", key=f"{_P}{key}{i}", on_click=_play, args=(m.start,), help=f"play from {timecode(m.start)}")
+
+
+def _clock(seconds: float) -> str:
+    """h:mm:ss or m:ss: a full timecode does not fit a figure's column."""
+    n = round(seconds)
+    return f"{n // 3600}:{n // 60 % 60:02d}:{n % 60:02d}" if n >= 3600 else f"{n // 60}:{n % 60:02d}"
 
 
 def _summary(report: VideoReport) -> None:
     summary = summarize(report)
     st.markdown(f"#### {summary.headline()}")
-    cols = st.columns(5)
-    cols[0].metric("Dominant (not neutral)", summary.dominant or "no face")
-    cols[1].metric("Screen time with faces", f"{summary.face_time:.0%}")
-    cols[2].metric("Expressiveness", "–" if not math.isfinite(summary.expressiveness)
-                   else f"{summary.expressiveness:.0%}")
-    cols[3].metric("Scenes", len(report.scenes), help=f"from {len(report.shots)} shots ({report.segmentation})")
     end = report.scenes[-1].end if report.scenes else 0.0
-    length = round(end)  # h:mm:ss or m:ss: a full timecode does not fit the metric's column
-    cols[4].metric("Length", f"{length // 3600}:{length // 60 % 60:02d}:{length % 60:02d}" if length >= 3600
-                   else f"{length // 60}:{length % 60:02d}", help=f"ends at {timecode(end)}")
+    st.html(stats_html([
+        Stat("Dominant (not neutral)", summary.dominant or "no face"),
+        Stat("Screen time with faces", f"{summary.face_time:.0%}"),
+        Stat("Expressiveness", "–" if not math.isfinite(summary.expressiveness) else f"{summary.expressiveness:.0%}"),
+        Stat("Scenes", str(len(report.scenes)), help=f"from {len(report.shots)} shots ({report.segmentation})"),
+        Stat("Length", _clock(end), help=f"ends at {timecode(end)}"),
+    ]))
     _moments("Most intense scenes", summary.top_scenes, "top_scene")
     _moments("Strongest moments", summary.top_peaks, "top_peak")
 
 
+@st.fragment
+def _scene_chart(timeline, noun: str) -> None:
+    """Stacked bars or heatmap by scene/shot; switching the view redraws this chart alone."""
+    view = st.radio("View", ["Stacked bars", "Heatmap"], horizontal=True, key=f"{_P}view",
+                    label_visibility="collapsed", help=f"the emotions of each {noun}, on the film's time axis")
+    fig = _built(timeline, "bars", scene_bars) if view == "Stacked bars" else \
+        _built(timeline, "heatmap", scene_heatmap)
+    st.plotly_chart(fig, key=f"{_P}scenes_chart")
+
+
+def _show_more(count: int, largest_start: int) -> None:
+    st.session_state[f"{_P}strip_count"] = count
+    if st.session_state.get(f"{_P}strip_from", 1) > largest_start:     # the slider's range shrinks
+        st.session_state[f"{_P}strip_from"] = largest_start
+
+
+@st.fragment
 def _key_frame_strip(rows, thumbs, noun: str) -> None:
+    """The first key frames, more on request (a fragment: showing more redraws the strip alone)."""
+    count = max(1, min(st.session_state.get(f"{_P}strip_count", STRIP_FIRST), STRIP_MAX))
     first = 1
-    if len(rows) > STRIP_MAX:
-        first = st.slider(f"First {noun} shown", 1, len(rows) - STRIP_MAX + 1, 1, key=f"{_P}strip_from",
-                          help=f"{STRIP_MAX} key frames at a time, from this {noun} on")
-    shown = rows[first - 1:first - 1 + STRIP_MAX]
+    if len(rows) > count:
+        first = st.slider(f"First {noun} shown", 1, len(rows) - count + 1, 1, key=f"{_P}strip_from",
+                          help=f"{count} key frames at a time, from this {noun} on")
+    shown = rows[first - 1:first - 1 + count]
     for start in range(0, len(shown), STRIP_COLUMNS):
         cols = st.columns(STRIP_COLUMNS)
         for col, row in zip(cols, shown[start:start + STRIP_COLUMNS]):
@@ -83,11 +150,18 @@ def _key_frame_strip(rows, thumbs, noun: str) -> None:
                 col.image(thumb, caption=caption, width="stretch")
             else:
                 col.caption(caption)
-            col.button("▶", key=f"{_P}strip_play{row.scene}", on_click=_play, args=(row.start_s,),
-                       help=f"play from {timecode(row.start_s)}")
+            if col.button("▶", key=f"{_P}strip_play{row.scene}", help=f"play from {timecode(row.start_s)}"):
+                _play_from_fragment(row.start_s)
+    more = min(STRIP_STEP, len(rows) - count, STRIP_MAX - count)
+    if more > 0:
+        st.button(f"Show {more} more key frames", key=f"{_P}strip_more", on_click=_show_more,
+                  args=(count + more, max(1, len(rows) - count - more + 1)),
+                  help=f"{len(rows)} {noun}s in all; at most {STRIP_MAX} key frames at a time")
 
 
+@st.fragment
 def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
+    """One scene/shot in detail (a fragment: choosing another redraws this section alone)."""
     rows = timeline.rows
 
     def label(n: int) -> str:
@@ -99,29 +173,27 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
     left, right = st.columns([2, 3])
     if thumbs[number - 1]:
         left.image(thumbs[number - 1], caption=f"key frame at {timecode(row.key_frame_s)}", width="stretch")
-    left.button("▶ play from here", key=f"{_P}detail_play", on_click=_play, args=(row.start_s,))
-    m = right.columns(3)
-    m[0].metric("Duration", f"{row.duration_s:.1f} s")
-    m[1].metric("Frames with faces", f"{row.face_share:.0%}")
-    m[2].metric("Faces per frame", f"{row.mean_faces:.1f}")
+    if left.button("▶ play from here", key=f"{_P}detail_play"):
+        _play_from_fragment(row.start_s)
+    stats = [Stat("Duration", f"{row.duration_s:.1f} s"), Stat("Frames with faces", f"{row.face_share:.0%}"),
+             Stat("Faces per frame", f"{row.mean_faces:.1f}")]
     if row.dominant_emotion:
-        m = right.columns(3)
-        m[0].metric("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}")
-        m[1].metric("Valence", f"{row.valence:+.2f}")
-        m[2].metric("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}", timecode(row.peak_time_s),
-                    delta_color="off")
-        import pandas as pd
-
-        probs = pd.DataFrame({"emotion": list(row.probabilities),
-                              "percent": [100 * v for v in row.probabilities.values()]})
-        right.bar_chart(probs, x="emotion", y="percent", horizontal=True, sort=False, height=220)
+        stats += [Stat("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}"),
+                  Stat("Valence", f"{row.valence:+.2f}"),
+                  Stat("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}", note=f"at {timecode(row.peak_time_s)}")]
+    right.html(stats_html(stats, per_row=3, size="1.75rem"))
+    if row.dominant_emotion:
+        right.html(emotion_bars(row.probabilities))
     else:
         right.info(f"No face in this {noun}'s sampled frames.")
-    faces = report.frame_table()
+    faces = _built(report.timeline, "frames", lambda tl: tl.frame_table())
     column = "scene" if noun == "scene" or "shot" not in faces.columns else "shot"
     faces = faces[(faces[column] == number) & (faces["faces"] > 0)]
     if len(faces):
-        st.dataframe(faces, hide_index=True, height=220)
+        # Each sampled face of this scene: a drill-down, built only while open.
+        table = st.expander(f"Faces in this {noun} ({len(faces)} sampled)", key=f"{_P}faces_open", on_change="rerun")
+        if table.open:
+            table.dataframe(faces, hide_index=True, height=220)
 
 
 class Downloads:
@@ -191,13 +263,10 @@ def show_report(report: VideoReport, key: str, video_path: Path | None = None) -
     timeline, thumbs = report.level(level)
     noun = level[:-1]
     st.subheader("Timeline")
-    st.plotly_chart(timeline_figure(timeline), key=f"{_P}timeline")
-    st.plotly_chart(arc_figure(timeline), key=f"{_P}arc")
+    st.plotly_chart(_built(timeline, "timeline", timeline_figure), key=f"{_P}timeline")
+    st.plotly_chart(_built(timeline, "arc", arc_figure), key=f"{_P}arc")
     st.subheader(f"Emotions by {noun}")
-    view = st.radio("View", ["Stacked bars", "Heatmap"], horizontal=True, key=f"{_P}view",
-                    label_visibility="collapsed")
-    fig = scene_bars(timeline) if view == "Stacked bars" else scene_heatmap(timeline)
-    st.plotly_chart(fig, key=f"{_P}scenes_chart")
+    _scene_chart(timeline, noun)
     st.subheader("Key frames")
     _key_frame_strip(timeline.rows, thumbs, noun)
     st.subheader(f"{noun.title()} detail")
@@ -208,5 +277,7 @@ def show_report(report: VideoReport, key: str, video_path: Path | None = None) -
     for i, (label, (name, mime)) in enumerate(files.names.items()):
         cols[i % 4].download_button(label, partial(files.content, label), name, mime, key=f"{_P}dl{i}",
                                     on_click="ignore", type="primary" if i == 0 else "secondary")
-    with st.expander(f"Per-{noun} table"):
-        st.dataframe(report.scene_table() if level == "scenes" else report.shot_table(), hide_index=True)
+    # Built only while open: a feature film's table is thousands of rows the page need not send unasked.
+    table = st.expander(f"Per-{noun} table", key=f"{_P}table_open", on_change="rerun")
+    if table.open:
+        table.dataframe(report.scene_table() if level == "scenes" else report.shot_table(), hide_index=True)

@@ -96,3 +96,21 @@ def test_arc_is_valence_over_time_per_scene():
     np.testing.assert_allclose(np.array(moments.y, float), 0.6 - 0.1, atol=1e-6)   # happy minus sad
     assert list(scenes.x) == [0.0, 1.0, None, 1.0, 2.0, None]
     assert fig.layout.xaxis.range == (0, 2.0) and fig.layout.yaxis.range == (-1, 1)
+
+
+@pytest.mark.parametrize("faces", [True, False])
+@pytest.mark.parametrize("build", [timeline_figure, arc_figure, scene_bars, scene_heatmap])
+def test_figures_written_as_dicts_pass_plotlys_validation(build, faces):
+    # The figures skip plotly's per-property validation when built; here they go through it.
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    fig = build(_timeline(faces=faces))
+    checked = go.Figure(fig.to_dict())                 # raises on a property or value plotly does not accept
+    as_built, as_checked = (json.loads(pio.to_json(f, validate=False)) for f in (fig, checked))
+    for spec in (as_built, as_checked):               # plotly names Viridis; validation spells it out
+        for trace in spec["data"]:
+            trace.pop("colorscale", None)
+    assert as_built == as_checked

@@ -30,6 +30,18 @@ def _texts(elements) -> str:
     return " ".join(str(e.value) for e in elements)
 
 
+def _stats(page) -> dict[str, str]:
+    """The page's stats rows (emotion.ui.film_html.stats_html), label -> value, first one of each label."""
+    import html
+    import re
+
+    found: dict[str, str] = {}
+    for element in page.get("html"):
+        for label, value in re.findall(r'data-label="([^"]*)" data-value="([^"]*)"', element.proto.body):
+            found.setdefault(html.unescape(label), html.unescape(value))
+    return found
+
+
 def test_page_asks_for_a_video(page):
     assert "Choose a video file" in _texts(page.info)
     assert ".mp4" in page.file_uploader[0].allowed_type and ".mkv" in page.file_uploader[0].allowed_type
@@ -42,7 +54,7 @@ def test_upload_analyse_and_results(page, clip_bytes):
     (start,) = [b for b in page.button if b.label == "Analyse"]
     start.click().run()
     assert not page.exception and not page.error, _texts(page.error)
-    metrics = {m.label: m.value for m in page.metric}
+    metrics = _stats(page)
     # Three 1.6 s shots are shorter than a scene's minimum length: one scene.
     assert metrics["Scenes"] == "1" and metrics["Screen time with faces"] == "0%"
     assert metrics["Length"] == "0:05", "three 40-frame shots at 25 fps, as m:ss"
@@ -68,7 +80,7 @@ def test_upload_analyse_and_results(page, clip_bytes):
     page.radio(key="film.level").set_value("shots").run()
     assert not page.exception and "Shot detail" in _texts(page.subheader)
     page.radio(key="film.segments").set_value("shots").run()
-    assert {m.label: m.value for m in page.metric}["Scenes"] == "3" and len(page.session_state["film.reports"]) == 1
+    assert _stats(page)["Scenes"] == "3" and len(page.session_state["film.reports"]) == 1
 
     # Changing the view re-runs the script without analysing again.
     page.radio(key="film.view").set_value("Heatmap").run()
@@ -90,7 +102,7 @@ def test_switching_pages_keeps_the_film_and_its_results(app_test, bundled, tiny_
     assert not at.exception
     assert "Showing **clip.mp4**" in _texts(at.caption)
     assert next(iter(at.session_state["film.reports"].values())) is report, "nothing is recomputed"
-    assert {m.label: m.value for m in at.metric}["Scenes"] == "1"
+    assert _stats(at)["Scenes"] == "1"
 
 
 def test_bad_upload_is_refused_at_once_in_plain_words(page):
@@ -126,7 +138,7 @@ def test_an_interrupted_analysis_resumes_from_its_checkpoint(page, clip_bytes, t
     resume.click().run()
     assert not page.exception and not page.error
     assert "Resumed from" in _texts(page.caption)
-    assert {m.label: m.value for m in page.metric}["Scenes"] == "1"
+    assert _stats(page)["Scenes"] == "1"
 
 
 def test_a_second_run_of_the_same_job_waits_for_the_first_to_finish():
@@ -161,14 +173,20 @@ def test_a_real_face_film_fills_the_summary_charts_and_tables(page, monkeypatch)
     page.file_uploader[0].upload("Expressions take 1.mp4", FACES.read_bytes(), "video/mp4").run()
     next(b for b in page.button if b.label == "Analyse").click().run()
     assert not page.exception and not page.error, _texts(page.error)
-    metrics = {m.label: m.value for m in page.metric}
+    metrics = _stats(page)
     assert metrics["Dominant (not neutral)"] not in ("no face", "neutral")
     assert int(metrics["Screen time with faces"].rstrip("%")) >= 80
-    assert "Mostly" in _texts(page.markdown) and page.get("video")
+    assert "Mostly" in _texts(page.markdown)
     (report,) = page.session_state["film.reports"].values()
     assert report.source == "Expressions take 1.mp4" and report.timeline.overall()["faces"] > 10
-    assert len(page.dataframe) >= 1                                     # the faces of the chosen scene
-    # A peak's play button starts the film at that moment.
+    assert not page.dataframe, "the faces of the chosen scene wait in a closed expander"
+    page.session_state["film.faces_open"] = True
+    page.run()
+    assert len(page.dataframe) == 1                                     # the faces of the chosen scene
+    # No player until the film is played; a peak's play button opens it at that moment, playing.
+    assert not page.get("video") and page.button(key="film.play_film").label == "▶ Play the film"
     play = next(b for b in page.button if b.key and b.key.startswith("film.top_peak"))
     play.click().run()
-    assert page.session_state["film.play_at"] > 0 and page.get("video")[0].proto.start_time >= 0
+    (video,) = page.get("video")
+    assert page.session_state["film.play_at"] > 0 and video.proto.start_time == int(page.session_state["film.play_at"])
+    assert video.proto.autoplay
