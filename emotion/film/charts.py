@@ -9,6 +9,8 @@
 * :func:`scene_heatmap`: emotions by scene, each cell as wide as its scene on
   the same time axis; scenes without faces hatched grey.
 * :func:`arc_figure`: valence (positive minus negative emotions) over time.
+* :func:`timeline_with_arc`: the first two in one figure, valence in a strip under the emotions on
+  the same time axis (one chart for the browser to draw instead of two; zooming one zooms both).
 
 Every chart's x axis is the film's time in seconds, from 0 to its end, so
 they line up one under another; "no face" is grey and hatched, never a colour
@@ -78,9 +80,8 @@ def _scene_bands(timeline: Timeline):
     }
 
 
-def timeline_figure(timeline: Timeline, height: int = 380):
-    """Emotion probabilities over time with scene bands; gaps where no face was seen."""
-    series = timeline.series()
+def _emotion_lines(timeline: Timeline, series) -> list[dict]:
+    """Scene bands, one line per emotion (gaps where no face was seen), hatched moments without a face."""
     kind = "scattergl" if len(series) > WEBGL_POINTS else "scatter"
     codes = [timecode(t) for t in series["time_s"]]
     custom = np.column_stack([series["scene"].to_numpy(), np.array(codes, dtype=object),
@@ -92,13 +93,60 @@ def timeline_figure(timeline: Timeline, height: int = 380):
         "hovertemplate": (f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
                           "<br>faces: %{customdata[2]}<extra></extra>"),
     } for label in timeline.labels]
+    return [_scene_bands(timeline), *lines, _no_face_bands(timeline, series)]
+
+
+def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], dict]:
+    """Valence per sampled frame (dots) and per scene (steps) on ``yaxis``, and its dotted zero line."""
+    from ..labels import VALENCE
+
+    valence = sum(series[lab].to_numpy() * VALENCE.get(lab, 0) for lab in timeline.labels)
+    moments = {"type": "scatter", "x": series["time_s"].to_numpy(), "y": valence, "mode": "markers",
+               "name": "moment", "marker": {"size": 4, "color": "rgba(90,90,90,0.45)"},
+               "customdata": [timecode(t) for t in series["time_s"]],
+               "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
+    xs, ys, names = [], [], []
+    for r in timeline.rows:
+        xs += [r.start_s, r.end_s, None]
+        ys += [r.valence, r.valence, None] if np.isfinite(r.valence) else [None, None, None]
+        names += [f"scene {r.scene} {r.name}".strip()] * 3
+    scenes = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "scene",
+              "line": {"color": "#3b6ea8", "width": 3}, "customdata": names,
+              "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
+    traces = [moments, scenes]
+    if yaxis != "y":
+        for t in traces:
+            t.update(yaxis=yaxis, showlegend=False)
+    zero = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": yaxis, "y0": 0, "y1": 0,
+            "line": {"color": "#888", "width": 1, "dash": "dot"}}
+    return traces, zero
+
+
+_PROBABILITY = {"title": {"text": "probability"}, "range": [0, 1], "tickformat": ".0%"}
+
+
+def timeline_figure(timeline: Timeline, height: int = 380):
+    """Emotion probabilities over time with scene bands; gaps where no face was seen."""
+    series = timeline.series()
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
     # "x unified": one hover box per moment listing every emotion's value.
-    return _figure([_scene_bands(timeline), *lines, _no_face_bands(timeline, series)], {
+    return _figure(_emotion_lines(timeline, series), {
         "height": height, "barmode": "overlay", "bargap": 0, "hovermode": "x unified",
         "margin": {"l": 50, "r": 10, "t": 30, "b": 40}, "legend": {"orientation": "h", "y": 1.08, "x": 0},
-        "xaxis": _time_axis(end),
-        "yaxis": {"title": {"text": "probability"}, "range": [0, 1], "tickformat": ".0%"}})
+        "xaxis": _time_axis(end), "yaxis": _PROBABILITY})
+
+
+def timeline_with_arc(timeline: Timeline, height: int = 560):
+    """:func:`timeline_figure` over a strip of :func:`arc_figure`'s valence, sharing one time axis."""
+    series = timeline.series()
+    end = timeline.scenes[-1].end if timeline.scenes else 1.0
+    valence, zero = _valence(timeline, series, yaxis="y2")
+    return _figure([*_emotion_lines(timeline, series), *valence], {
+        "height": height, "barmode": "overlay", "bargap": 0, "hovermode": "x unified",
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40}, "legend": {"orientation": "h", "y": 1.06, "x": 0},
+        "xaxis": {**_time_axis(end), "anchor": "y2"}, "yaxis": {**_PROBABILITY, "domain": [0.36, 1]},
+        "yaxis2": {"title": {"text": "valence"}, "range": [-1, 1], "domain": [0, 0.27], "anchor": "x"},
+        "shapes": [zero]})
 
 
 def scene_bars(timeline: Timeline, height: int = 320):
@@ -159,25 +207,9 @@ def scene_heatmap(timeline: Timeline, height: int = 300):
 
 def arc_figure(timeline: Timeline, height: int = 240):
     """Valence over time: per sampled frame with faces (dots), and per scene (steps); 0 is balanced."""
-    from ..labels import VALENCE
-
     series = timeline.series()
-    valence = sum(series[lab].to_numpy() * VALENCE.get(lab, 0) for lab in timeline.labels)
-    moments = {"type": "scatter", "x": series["time_s"].to_numpy(), "y": valence, "mode": "markers",
-               "name": "moment", "marker": {"size": 4, "color": "rgba(90,90,90,0.45)"},
-               "customdata": [timecode(t) for t in series["time_s"]],
-               "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
-    xs, ys, names = [], [], []
-    for r in timeline.rows:
-        xs += [r.start_s, r.end_s, None]
-        ys += [r.valence, r.valence, None] if np.isfinite(r.valence) else [None, None, None]
-        names += [f"scene {r.scene} {r.name}".strip()] * 3
-    scenes = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "scene",
-              "line": {"color": "#3b6ea8", "width": 3}, "customdata": names,
-              "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
+    traces, zero = _valence(timeline, series)
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
-    zero = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
-            "line": {"color": "#888", "width": 1, "dash": "dot"}}
-    return _figure([moments, scenes], {
+    return _figure(traces, {
         "height": height, "margin": {"l": 50, "r": 10, "t": 20, "b": 40}, "showlegend": False,
         "xaxis": _time_axis(end), "yaxis": {"title": {"text": "valence"}, "range": [-1, 1]}, "shapes": [zero]})

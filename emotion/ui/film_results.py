@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from emotion.film import VideoReport
-from emotion.film.charts import arc_figure, scene_bars, scene_heatmap, timeline_figure
+from emotion.film.charts import scene_bars, scene_heatmap, timeline_with_arc
 from emotion.film.summary import Moment, summarize
 from emotion.film.timeline import timecode
 
@@ -180,7 +180,8 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
     if row.dominant_emotion:
         stats += [Stat("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}"),
                   Stat("Valence", f"{row.valence:+.2f}"),
-                  Stat("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}", note=f"at {timecode(row.peak_time_s)}")]
+                  Stat("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}",
+                       note=f"at {timecode(row.peak_time_s)}")]
     right.html(stats_html(stats, per_row=3, size="1.75rem"))
     if row.dominant_emotion:
         right.html(emotion_bars(row.probabilities))
@@ -191,7 +192,8 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
     faces = faces[(faces[column] == number) & (faces["faces"] > 0)]
     if len(faces):
         # Each sampled face of this scene: a drill-down, built only while open.
-        table = st.expander(f"Faces in this {noun} ({len(faces)} sampled)", key=f"{_P}faces_open", on_change="rerun")
+        table = st.expander(f"Faces in this {noun} ({len(faces)} sampled)", key=f"{_P}faces_open",
+                            on_change="rerun")
         if table.open:
             table.dataframe(faces, hide_index=True, height=220)
 
@@ -263,8 +265,9 @@ def show_report(report: VideoReport, key: str, video_path: Path | None = None) -
     timeline, thumbs = report.level(level)
     noun = level[:-1]
     st.subheader("Timeline")
-    st.plotly_chart(_built(timeline, "timeline", timeline_figure), key=f"{_P}timeline")
-    st.plotly_chart(_built(timeline, "arc", arc_figure), key=f"{_P}arc")
+    # Emotions and valence in one figure: each chart costs the browser on its own (one chart fewer: page
+    # done 1.81 -> 1.37 s, median of 15 fresh sessions at load 4).
+    st.plotly_chart(_built(timeline, "timeline", timeline_with_arc), key=f"{_P}timeline")
     st.subheader(f"Emotions by {noun}")
     _scene_chart(timeline, noun)
     st.subheader("Key frames")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from emotion.annotate import emotion_hex
-from emotion.film.charts import WEBGL_POINTS, arc_figure, scene_bars, scene_heatmap, timeline_figure
+from emotion.film.charts import WEBGL_POINTS, arc_figure, scene_bars, scene_heatmap, timeline_figure, timeline_with_arc
 from emotion.film.shots import Cut, scenes_from_cuts
 from emotion.film.timeline import Observations, build_timeline
 
@@ -99,7 +99,7 @@ def test_arc_is_valence_over_time_per_scene():
 
 
 @pytest.mark.parametrize("faces", [True, False])
-@pytest.mark.parametrize("build", [timeline_figure, arc_figure, scene_bars, scene_heatmap])
+@pytest.mark.parametrize("build", [timeline_figure, arc_figure, timeline_with_arc, scene_bars, scene_heatmap])
 def test_figures_written_as_dicts_pass_plotlys_validation(build, faces):
     # The figures skip plotly's per-property validation when built; here they go through it.
     import json
@@ -114,3 +114,18 @@ def test_figures_written_as_dicts_pass_plotlys_validation(build, faces):
         for trace in spec["data"]:
             trace.pop("colorscale", None)
     assert as_built == as_checked
+
+
+def test_timeline_with_arc_puts_valence_under_the_emotions_on_one_time_axis():
+    timeline = _timeline()
+    fig = timeline_with_arc(timeline)
+    alone, arc = timeline_figure(timeline), arc_figure(timeline)
+    assert len(fig.data) == len(alone.data) + len(arc.data)
+    emotions, valence = fig.data[:len(alone.data)], fig.data[len(alone.data):]
+    assert [t.name for t in emotions] == [t.name for t in alone.data] and all(t.yaxis in (None, "y") for t in emotions)
+    assert [t.name for t in valence] == ["moment", "scene"]
+    assert all(t.yaxis == "y2" and t.showlegend is False for t in valence)
+    np.testing.assert_allclose(np.array(valence[0].y, float), np.array(arc.data[0].y, float))
+    assert fig.layout.hovermode == "x unified" and fig.layout.xaxis.anchor == "y2"
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1], "valence sits under the emotions"
+    assert fig.layout.shapes[0].yref == "y2" and fig.layout.xaxis.range == (0, 2.0)

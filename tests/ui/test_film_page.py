@@ -59,7 +59,7 @@ def test_upload_analyse_and_results(page, clip_bytes):
     assert metrics["Scenes"] == "1" and metrics["Screen time with faces"] == "0%"
     assert metrics["Length"] == "0:05", "three 40-frame shots at 25 fps, as m:ss"
     assert "No face was found" in _texts(page.warning)
-    assert len(page.get("plotly_chart")) == 3
+    assert len(page.get("plotly_chart")) == 2      # emotions with valence under them; the chart by scene
     downloads = page.get("download_button")
     assert sorted(d.proto.label for d in downloads) == sorted([
         "Per-scene table (CSV)", "Per-shot table (CSV)", "Per-frame table (CSV)", "Summary (JSON)",

@@ -80,7 +80,7 @@ def results(open_page, clip_bytes):
 
 def test_figures_are_built_once_per_timeline(results):
     (timeline, made) = next(iter(results.session_state["film.built"].values()))
-    assert {"timeline", "arc", "bars"} <= set(made)
+    assert {"timeline", "bars", "frames"} <= set(made)
     figures = dict(made)
     results.button(key="film.play_film").click().run()                   # a rerun of the whole page
     (_, again) = next(iter(results.session_state["film.built"].values()))
