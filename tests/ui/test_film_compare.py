@@ -44,7 +44,7 @@ def test_compare_with_a_second_cut(open_page, clips):
     (a, b) = page.session_state["film.reports"].values()
     assert (a.source, b.source) == ("cut_a.mp4", "cut_b.mp4")
     charts = page.get("plotly_chart")
-    assert len(charts) == 4 and '"xaxis2"' in charts[-1].proto.spec and "cut_b.mp4" in charts[-1].proto.spec
+    assert len(charts) == 3 and '"xaxis2"' in charts[-1].proto.spec and "cut_b.mp4" in charts[-1].proto.spec
     table = page.dataframe[-1].value
     assert len(table) == 1 and {"valence_diff", "dominant_b", "b_seconds"} <= set(table.columns)
     (download,) = [d for d in page.get("download_button") if d.proto.label == "Comparison (CSV)"]
@@ -53,7 +53,7 @@ def test_compare_with_a_second_cut(open_page, clips):
 
     # A rerun keeps the comparison on screen without analysing again.
     page.radio(key="film.view").set_value("Heatmap").run()
-    assert not page.exception and len(page.get("plotly_chart")) == 4 and len(page.session_state["film.reports"]) == 2
+    assert not page.exception and len(page.get("plotly_chart")) == 3 and len(page.session_state["film.reports"]) == 2
 
 
 def test_compare_with_the_same_film_at_another_rate(open_page, clips):
