@@ -235,6 +235,8 @@ class ThoroughDetector:
         self.base = base
         self.name = f"{base.name}-thorough"
         self._lut = (255.0 * (np.arange(256) / 255.0) ** self.GAMMA + 0.5).astype(np.uint8)
+        # the shrunk look's detector, made once: its minimum face size shrinks with the frame
+        self._smaller = base.with_min_face(max(1, round(base.min_face * self.SHRINK)))
 
     @property
     def min_face(self) -> int:
@@ -264,8 +266,7 @@ class ThoroughDetector:
         looks = [self.base.detect(rgb)]
         size = (max(1, round(w * self.SHRINK)), max(1, round(h * self.SHRINK)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        smaller = self.base.with_min_face(max(1, round(self.base.min_face * self.SHRINK)))
-        found = smaller.detect(small)
+        found = self._smaller.detect(small)
         kx, ky = np.float32(w / size[0]), np.float32(h / size[1])
         marks = None if found.landmarks is None else found.landmarks * np.array([kx, ky], np.float32)
         looks.append(Faces(found.boxes * np.array([kx, ky, kx, ky], np.float32), found.scores, landmarks=marks))

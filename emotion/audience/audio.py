@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -63,10 +62,9 @@ def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = Non
         videos = container.streams.video
         if videos and videos[0].start_time is not None and videos[0].time_base:
             origin = float(videos[0].start_time * videos[0].time_base)
-        span = _decode(container, stream, rate)
-    if span.errors:
-        log.warning("%s: %d undecodable sound packets were skipped", name, span.errors)
-    x, first = span.samples, span.first
+        x, first, errors = _decode(container, stream, rate)
+    if errors:
+        log.warning("%s: %d undecodable sound packets were skipped", name, errors)
     shift = round(((first or 0.0) - origin) * rate)
     if shift > 0:
         x = np.concatenate([np.zeros(shift, np.float32), x])
@@ -76,15 +74,6 @@ def load_audio(path: str | os.PathLike, rate: int = RATE, name: str | None = Non
         raise SyncError(f"{name}: its sound track is silent or too short, so it cannot be aligned to the film "
                         "by its sound; give its offset by hand (the recording time at which the film starts)")
     return x
-
-
-@dataclass
-class _Span:
-    """A decoded sound track: mono samples, the time of its first frame, undecodable packets skipped."""
-
-    samples: np.ndarray
-    first: float | None      # time (s) of its first frame
-    errors: int = 0
 
 
 class _Mono:
@@ -147,8 +136,8 @@ class _Mono:
         return np.concatenate(self.chunks).astype(np.float32, copy=False) if self.chunks else np.zeros(0, np.float32)
 
 
-def _decode(container, stream, rate: int) -> _Span:
-    """Decode ``stream`` to mono at ``rate``, skipping undecodable packets (counted)."""
+def _decode(container, stream, rate: int) -> tuple[np.ndarray, float | None, int]:
+    """``stream`` as mono at ``rate``, the time (s) of its first frame, and the undecodable packets skipped."""
     import av
 
     mono = _Mono(rate)
@@ -165,7 +154,7 @@ def _decode(container, stream, rate: int) -> _Span:
                 first = float(frame.pts * frame.time_base)
             mono.push(frame)
     mono.flush()
-    return _Span(mono.samples(), first, errors)
+    return mono.samples(), first, errors
 
 
 def _band_edges() -> np.ndarray:
