@@ -10,16 +10,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from emotion.ui import setup_page
+from emotion.ui import run_page
 from emotion.ui.home_page import render as render_home
 
 ROOT = Path(__file__).resolve().parent
-#: (script, label, icon, what it does); a page is listed only once its file exists.
+#: (script, label, icon, what it does); a page is listed only once its file exists. Icons are Streamlit's
+#: Material icons: they draw on any machine, emoji need an emoji font (servers and fresh Linux desktops lack one).
 PAGES = (
-    ("views/1_Image.py", "Image", "🖼️", "upload photos: every face's emotion, annotated images, CSV/JSON"),
-    ("views/2_Webcam.py", "Webcam", "🎥", "live analysis of your webcam in the browser, nothing stored"),
-    ("views/3_Film.py", "Film", "🎬", "a per-scene emotion timeline of a film or trailer, with CSV export"),
-    ("views/4_Audience.py", "Audience", "👥", "how viewers reacted to a film, scene by scene, from reaction videos"),
+    ("views/1_Image.py", "Image", ":material/image:", "upload photos: every face's emotion, annotated images, CSV/JSON"),
+    ("views/2_Webcam.py", "Webcam", ":material/videocam:", "live analysis of your webcam in the browser, nothing stored"),
+    ("views/3_Film.py", "Film", ":material/movie:", "a per-scene emotion timeline of a film or trailer, with CSV export"),
+    ("views/4_Audience.py", "Audience", ":material/groups:", "how viewers reacted to a film, scene by scene, from reaction videos"),
 )
 
 pages = [(st.Page(script, title=label, icon=icon, url_path=label), what) for script, label, icon, what in PAGES
@@ -27,7 +28,7 @@ pages = [(st.Page(script, title=label, icon=icon, url_path=label), what) for scr
 
 
 def home() -> None:
-    render_home(setup_page(None, "🙂"), pages)   # the shared prologue; None: the home page
+    run_page(None, ":material/mood:", lambda loaded: render_home(loaded, pages))   # the shared prologue; None: the home page
 
 
-st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *(page for page, _ in pages)]).run()
+st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *(page for page, _ in pages)]).run()

@@ -337,6 +337,11 @@ class EmotionModel:
     def backend_reason(self) -> str:
         return self._runner.reason
 
+    @property
+    def backend_trials(self) -> tuple:
+        """How each backend did when ``auto`` chose (:class:`~emotion.runtime.auto.Trial`); empty otherwise."""
+        return tuple(getattr(self._runner, "trials", ()) or ())
+
     def __repr__(self) -> str:
         return (f"EmotionModel({self.name!r}, labels={self.labels}, backend={self.backend!r}"
                 f"{', mirror=True' if self.mirror else ''}"

@@ -87,7 +87,7 @@ def test_page_idle_states_privacy_and_is_offline(streamer):
     assert streamer.kwargs["rtc_configuration"] == {"iceServers": []}
     assert streamer.kwargs["media_stream_constraints"]["audio"] is False
     assert callable(streamer.kwargs["video_frame_callback"])
-    assert [b.label for b in at.button] == ["⏺ Record session"]
+    assert [b.label for b in at.button] == ["Record session"]
     assert "Press **START**" in texts(at)
 
 
@@ -148,7 +148,7 @@ def test_record_session_gives_summary_and_csv(streamer, photo):
     streamer.playing = True
     at = app().run()
     at.button(key="webcam_rec_start").click().run()
-    assert [b.label for b in at.button] == ["⏹ Stop recording"]
+    assert [b.label for b in at.button] == ["Stop recording"]
     session = session_of(at)
     for _ in range(3):
         streamer.send(rgb)
@@ -167,5 +167,5 @@ def test_record_session_gives_summary_and_csv(streamer, photo):
     assert rec.to_csv().splitlines()[0].startswith("second,time_utc,track,frames,")
     assert len(at.get("download_button")) == 1
     assert len(at.get("plotly_chart")) == 3       # rolling chart, summary, timeline
-    assert [b.label for b in at.button] == ["⏺ Record session"]
+    assert [b.label for b in at.button] == ["Record session"]
     session.stop()

@@ -1,6 +1,6 @@
 """Image page: faces and emotions in an uploaded photo (logic in emotion.ui.image_page)."""
 
-from emotion.ui import setup_page
+from emotion.ui import run_page
 from emotion.ui.image_page import render
 
-render(setup_page("Image", "🖼️"))
+run_page("Image", ":material/image:", render)

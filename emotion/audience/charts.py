@@ -25,7 +25,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _scene_bands(fig, scenes, row: int | None = None, top: float = 1.0) -> None:
+def _scene_bands(fig, scenes, row: int | None = None, top: float = 1.0, fps: float = 0.0) -> None:
     import plotly.graph_objects as go
 
     if not scenes:
@@ -33,7 +33,7 @@ def _scene_bands(fig, scenes, row: int | None = None, top: float = 1.0) -> None:
     trace = go.Bar(x=[(s.start + s.end) / 2 for s in scenes], y=[top] * len(scenes),
                    width=[max(s.duration, 1e-3) for s in scenes],
                    marker={"color": [_BANDS[i % 2] for i in range(len(scenes))], "line": {"width": 0}},
-                   customdata=[[s.number, timecode(s.start), timecode(s.end)] for s in scenes],
+                   customdata=[[s.number, timecode(s.start, fps), timecode(s.end, fps)] for s in scenes],
                    hovertemplate="scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
                    name="scenes", showlegend=False)
     if row is None:
@@ -53,7 +53,7 @@ def panel_figure(report, emotions=None, height: int = 560):
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06,
                         subplot_titles=("Audience expressions (mean across viewers, 95% band)",
                                         "Valence: audience vs faces on screen"))
-    _scene_bands(fig, report.scenes, row=1)
+    _scene_bands(fig, report.scenes, row=1, fps=report.fps)
     for label in emotions:
         j = report.labels.index(label)
         colour = emotion_hex(label)
@@ -85,7 +85,7 @@ def viewer_figure(report, viewer: int, height: int = 300):
 
     trace = report.viewer_trace(viewer)
     fig = go.Figure()
-    _scene_bands(fig, report.scenes)
+    _scene_bands(fig, report.scenes, fps=report.fps)
     for label in report.labels:
         fig.add_trace(go.Scatter(x=trace["second"] + 0.5, y=trace[label], mode="lines", name=label,
                                  line={"color": emotion_hex(label), "width": 1.5}, connectgaps=False))

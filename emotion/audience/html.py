@@ -38,7 +38,7 @@ def report_html(report) -> str:
     title = f"Audience: {report.film}"
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>{report.viewers} viewer(s) in {len(report.reactions)} reaction recording(s); "
-             f"{len(report.scenes)} scenes, {timecode(report.duration_s)}.</p>"]
+             f"{len(report.scenes)} scenes, {report.tc(report.duration_s)}.</p>"]
     parts += [f"<div class='warn'>{html.escape(w)}</div>" for w in report.warnings]
     parts.append("<h2>Reactions</h2>")
     reactions = [{**r, "confidence": r["confidence"] if r["confidence"] is not None else "",
@@ -50,10 +50,10 @@ def report_html(report) -> str:
         parts.append(f"<p>Correlation of audience and on-screen valence over scenes: "
                      f"<b>{report.valence_correlation:+.2f}</b></p>")
     parts.append("<h2>Audience peaks</h2>")
-    parts.append(_table([p.to_dict() for p in report.peaks], ["timecode", "scene", "emotion", "level", "rise",
+    parts.append(_table([p.to_dict(report.fps) for p in report.peaks], ["timecode", "scene", "emotion", "level", "rise",
                                                               "viewers"]))
     parts.append("<h2>Scenes</h2>")
-    rows = [r.to_dict() for r in report.rows]
+    rows = [r.to_dict(report.fps) for r in report.rows]
     cols = ["scene", "start_timecode", "end_timecode", "viewers",
             *(f"audience_{lab}" for lab in report.labels),
             "expressive_share", "attentive_share", "audience_valence", "screen_valence"]

@@ -277,4 +277,4 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
                           viewer_names=tuple(names),
                           viewer_seconds=per_second["per_viewer"].astype(np.float32),
                           viewer_summary=tuple(summaries), peaks=tuple(found), valence_correlation=correlation,
-                          settings=audience, warnings=tuple(notes))
+                          settings=audience, warnings=tuple(notes), fps=film.info.fps)

@@ -55,9 +55,9 @@ class AudienceSceneRow:
     screen_valence: float
     audience_expression: float
 
-    def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"scene": self.scene, "start_timecode": timecode(self.start_s),
-                               "end_timecode": timecode(self.end_s), "start_s": _num(self.start_s, 3),
+    def to_dict(self, fps: float | None = None) -> dict[str, Any]:
+        row: dict[str, Any] = {"scene": self.scene, "start_timecode": timecode(self.start_s, fps),
+                               "end_timecode": timecode(self.end_s, fps), "start_s": _num(self.start_s, 3),
                                "end_s": _num(self.end_s, 3), "viewers": self.viewers, "watching": self.watching}
         for lab in self.mean:
             row[f"audience_{lab}"] = _num(self.mean[lab])
@@ -80,8 +80,8 @@ class Peak:
     scene: int
     viewers: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"time_s": _num(self.time_s, 3), "timecode": timecode(self.time_s), "emotion": self.emotion,
+    def to_dict(self, fps: float | None = None) -> dict[str, Any]:
+        return {"time_s": _num(self.time_s, 3), "timecode": timecode(self.time_s, fps), "emotion": self.emotion,
                 "level": _num(self.level), "rise": _num(self.rise), "scene": self.scene, "viewers": self.viewers}
 
 
@@ -133,6 +133,8 @@ class AudienceReport:
     valence_correlation: float | None
     settings: AudienceSettings
     warnings: tuple[str, ...] = ()
+    #: The film's frame rate: timecodes are ``HH:MM:SS:FF`` at it (0: unknown, milliseconds).
+    fps: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.scenes):
@@ -154,7 +156,11 @@ class AudienceReport:
         """One row per scene (pandas DataFrame), the per-scene CSV's columns."""
         import pandas as pd
 
-        return pd.DataFrame([r.to_dict() for r in self.rows])
+        return pd.DataFrame([r.to_dict(self.fps) for r in self.rows])
+
+    def tc(self, seconds: float | None) -> str:
+        """The film's timecode at ``seconds``."""
+        return timecode(seconds, self.fps)
 
     def second_table(self):
         """One row per second of film time."""
@@ -162,7 +168,7 @@ class AudienceReport:
 
         s = self.seconds
         n = len(s.viewers)
-        data: dict[str, Any] = {"second": np.arange(n), "timecode": [timecode(float(t)) for t in range(n)],
+        data: dict[str, Any] = {"second": np.arange(n), "timecode": [self.tc(float(t)) for t in range(n)],
                                 "scene": s.scene, "viewers": s.viewers, "watching": s.watching}
         for j, lab in enumerate(self.labels):
             data[f"audience_{lab}"] = np.round(s.mean[:, j], 4)
@@ -206,10 +212,10 @@ class AudienceReport:
         """JSON-ready: film, settings, reactions (name, offset_s, sync, confidence, viewers, ...), peaks, scenes."""
         return {"film": self.film, "duration_s": _num(self.duration_s, 3), "labels": list(self.labels),
                 "settings": asdict(self.settings), "viewers": self.viewers,
-                "reactions": [dict(r) for r in self.reactions], "peaks": [p.to_dict() for p in self.peaks],
+                "reactions": [dict(r) for r in self.reactions], "peaks": [p.to_dict(self.fps) for p in self.peaks],
                 "valence_correlation": _num(self.valence_correlation), "warnings": list(self.warnings),
                 "viewer_summary": [dict(v) for v in self.viewer_summary],
-                "scenes": [r.to_dict() for r in self.rows]}
+                "scenes": [r.to_dict(self.fps) for r in self.rows]}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

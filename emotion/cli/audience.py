@@ -81,7 +81,7 @@ def _summary(report, syncs: dict) -> list[str]:
                      f"{r['viewers']} viewer(s)")
     if report.peaks:
         lines.append("audience peaks:")
-        lines += [f"  {timecode(p.time_s)}  scene {p.scene:>3}  {p.emotion} {p.level:.0%} (+{p.rise:.0%})"
+        lines += [f"  {report.tc(p.time_s)}  scene {p.scene:>3}  {p.emotion} {p.level:.0%} (+{p.rise:.0%})"
                   for p in report.peaks]
     lines.append("scenes:")
     for row in report.rows:
@@ -92,7 +92,7 @@ def _summary(report, syncs: dict) -> list[str]:
                     f"{row.expressive_share:.0%}, attentive {row.attentive_share:.0%}")
         else:
             what = "no viewer's face"
-        lines.append(f"  {row.scene:>4}  {timecode(row.start_s)} - {timecode(row.end_s)}  {what}")
+        lines.append(f"  {row.scene:>4}  {report.tc(row.start_s)} - {report.tc(row.end_s)}  {what}")
     if report.valence_correlation is not None:
         lines.append(f"audience vs on-screen valence over scenes: r = {report.valence_correlation:+.2f}")
     return lines

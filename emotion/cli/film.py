@@ -137,7 +137,7 @@ def _scene_lines(report) -> list[str]:
     for r in report.rows:
         emotion = f"{r.dominant_emotion} {r.dominant_share:.0%}" if r.dominant_emotion else "no face"
         name = f"  {r.name}" if r.name else ""
-        lines.append(f"  {r.scene:>4}  {timecode(r.start_s)} - {timecode(r.end_s)}  faces in {r.face_share:4.0%}"
+        lines.append(f"  {r.scene:>4}  {report.tc(r.start_s)} - {report.tc(r.end_s)}  faces in {r.face_share:4.0%}"
                      f" of frames  {emotion}{name}")
     return lines
 
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     if report.from_cache and not args.quiet:
         print("(loaded from the cache; --no-cache recomputes)", file=sys.stderr)
     if report.resumed_from is not None:
-        print(f"resumed from {timecode(report.resumed_from)}, where an earlier run of the same analysis stopped "
+        print(f"resumed from {report.tc(report.resumed_from)}, where an earlier run of the same analysis stopped "
               "(--no-cache starts over)", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -103,13 +103,13 @@ def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tupl
     return ("done", state.last_time) if state.done else ("partial", max(state.last_sample, 0.0))
 
 
-def _warnings(state: PassState, producer: _Producer, cancelled: bool) -> list[str]:
+def _warnings(state: PassState, producer: _Producer, cancelled: bool, fps: float = 0.0) -> list[str]:
     out = []
     if cancelled:
-        out.append(f"The analysis was stopped at {timecode(state.last_sample)}; this report covers the part "
+        out.append(f"The analysis was stopped at {timecode(state.last_sample, fps)}; this report covers the part "
                    "before it. Run it again to resume.")
     if state.done and not state.complete:
-        out.append(f"Decoding stopped at {timecode(state.stopped_at)}: {state.reason}. "
+        out.append(f"Decoding stopped at {timecode(state.stopped_at, fps)}: {state.reason}. "
                    "The report covers what could be read.")
     if state.errors:
         out.append(f"{state.errors} damaged packets were skipped; nearby frames may be missing.")
@@ -133,7 +133,8 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
     scenes = scenes_from_cuts(state.cuts, end_time, max(end_frame, 1), min_len=film.min_scene_len)
     arrays = state.arrays()
     obs = Observations.from_columns(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
-                                    arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"])
+                                    arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"],
+                                    fps=info.fps)
     if keyframes is None:
         from .keyframes import KeyFrames
 
@@ -148,7 +149,7 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
     shots = VideoReport(source=source, info=info, timeline=timeline, thumbnails=thumbs, model=producer.model,
                         detector=producer.face_detector, backend=producer.backend,
                         settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
-                        warnings=(*_warnings(state, producer, cancelled), *notes), elapsed=elapsed,
+                        warnings=(*_warnings(state, producer, cancelled, info.fps), *notes), elapsed=elapsed,
                         from_cache=from_cache, resumed_from=resumed_from, key=key)
     return segment_report(shots, segments, scene_list)
 

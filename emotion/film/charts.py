@@ -63,7 +63,7 @@ def _no_face_bands(timeline: Timeline, series):
         return None
     return {"type": "bar", "x": times[empty] + step / 2, "y": [1.0] * int(empty.sum()), "width": step,
             "name": "no face", "marker": {"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
-            "customdata": [timecode(t) for t in times[empty]],
+            "customdata": [timecode(t, timeline.fps) for t in times[empty]],
             "hovertemplate": "no face %{customdata}<extra></extra>", "opacity": 0.8}
 
 
@@ -74,7 +74,7 @@ def _scene_bands(timeline: Timeline):
         "type": "bar", "x": [(s.start + s.end) / 2 for s in scenes], "y": [1.0] * len(scenes),
         "width": [max(s.duration, 1e-3) for s in scenes],
         "marker": {"color": [_BAND_COLOURS[i % 2] for i in range(len(scenes))], "line": {"width": 0}},
-        "customdata": [[s.number, timecode(s.start), timecode(s.end)] for s in scenes],
+        "customdata": [[s.number, timecode(s.start, timeline.fps), timecode(s.end, timeline.fps)] for s in scenes],
         "hovertemplate": "scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
         "name": "scenes", "showlegend": False,
     }
@@ -83,7 +83,7 @@ def _scene_bands(timeline: Timeline):
 def _emotion_lines(timeline: Timeline, series) -> list[dict]:
     """Scene bands, one line per emotion (gaps where no face was seen), hatched moments without a face."""
     kind = "scattergl" if len(series) > WEBGL_POINTS else "scatter"
-    codes = [timecode(t) for t in series["time_s"]]
+    codes = [timecode(t, timeline.fps) for t in series["time_s"]]
     custom = np.column_stack([series["scene"].to_numpy(), np.array(codes, dtype=object),
                               series["faces"].to_numpy()]) if len(series) else None
     times = series["time_s"].to_numpy()
@@ -103,7 +103,7 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
     valence = sum(series[lab].to_numpy() * VALENCE.get(lab, 0) for lab in timeline.labels)
     moments = {"type": "scatter", "x": series["time_s"].to_numpy(), "y": valence, "mode": "markers",
                "name": "moment", "marker": {"size": 4, "color": "rgba(90,90,90,0.45)"},
-               "customdata": [timecode(t) for t in series["time_s"]],
+               "customdata": [timecode(t, timeline.fps) for t in series["time_s"]],
                "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
     xs, ys, names = [], [], []
     for r in timeline.rows:
@@ -154,7 +154,7 @@ def scene_bars(timeline: Timeline, height: int = 320):
     rows = timeline.rows
     x = [(r.start_s + r.end_s) / 2 for r in rows]
     width = [max(r.duration_s, 1e-3) for r in rows]
-    custom = [[r.scene, timecode(r.start_s), timecode(r.end_s), r.face_share] for r in rows]
+    custom = [[r.scene, timecode(r.start_s, timeline.fps), timecode(r.end_s, timeline.fps), r.face_share] for r in rows]
     bars = [{
         "type": "bar", "x": x, "y": [0.0 if not np.isfinite(r.probabilities[label]) else r.probabilities[label]
                                      for r in rows],
@@ -184,7 +184,7 @@ def scene_heatmap(timeline: Timeline, height: int = 300):
     rows = timeline.rows
     edges = [r.start_s for r in rows] + ([rows[-1].end_s] if rows else [])
     z = np.array([[r.probabilities[label] for r in rows] for label in timeline.labels], dtype=float)
-    text = [[f"scene {r.scene}{' ' + r.name if r.name else ''} · {timecode(r.start_s)}" for r in rows]
+    text = [[f"scene {r.scene}{' ' + r.name if r.name else ''} · {timecode(r.start_s, timeline.fps)}" for r in rows]
             for _ in timeline.labels]
     traces = [{
         "type": "heatmap", "z": z, "x": edges, "y": list(timeline.labels), "text": text, "colorscale": "Viridis",
@@ -198,7 +198,7 @@ def scene_heatmap(timeline: Timeline, height: int = 300):
                        "y": [len(timeline.labels)] * len(empty), "base": -0.5,
                        "width": [max(r.duration_s, 1e-3) for r in empty], "name": "no face",
                        "marker": {"color": "#ececec", "pattern": _NO_FACE_PATTERN, "line": {"width": 0}},
-                       "customdata": [[r.scene, timecode(r.start_s)] for r in empty], "showlegend": False,
+                       "customdata": [[r.scene, timecode(r.start_s, timeline.fps)] for r in empty], "showlegend": False,
                        "hovertemplate": "scene %{customdata[0]} · %{customdata[1]}<br>no face<extra></extra>"})
     end = rows[-1].end_s if rows else 1.0
     return _figure(traces, {"height": height, "margin": {"l": 70, "r": 10, "t": 30, "b": 40}, "bargap": 0,

@@ -89,8 +89,8 @@ class Comparison:
 
         rows = []
         for i, (row, dom_b) in enumerate(zip(self.a.rows, self.b_dominant)):
-            d = {"scene": row.scene, "name": row.name, "start_timecode": timecode(row.start_s),
-                 "end_timecode": timecode(row.end_s), "start_s": round(row.start_s, 3), "end_s": round(row.end_s, 3),
+            d = {"scene": row.scene, "name": row.name, "start_timecode": timecode(row.start_s, self.a.fps),
+                 "end_timecode": timecode(row.end_s, self.a.fps), "start_s": round(row.start_s, 3), "end_s": round(row.end_s, 3),
                  "b_seconds": round(float(self.b_seconds[i]), 3),
                  "dominant_a": row.dominant_emotion, "dominant_b": dom_b,
                  "valence_a": num(self.a_valence[i]), "valence_b": num(self.b_valence[i]),
@@ -137,7 +137,7 @@ def _valence_steps(timeline: Timeline, shown: set[str]) -> list:
                    width=[max(r.duration_s, 1e-3) for r in rows], showlegend=False, name="scenes",
                    marker={"color": [("rgba(120,120,120,0.10)", "rgba(120,120,120,0.02)")[i % 2] for i in range(len(rows))],
                            "line": {"width": 0}},
-                   customdata=[[r.scene, timecode(r.start_s), timecode(r.end_s)] for r in rows],
+                   customdata=[[r.scene, timecode(r.start_s, timeline.fps), timecode(r.end_s, timeline.fps)] for r in rows],
                    hovertemplate="scene %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>")
     traces = [bands]
     for label in dict.fromkeys(r.dominant_emotion for r in rows if r.dominant_emotion):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from .analyze import _report, default_cache_dir
+from .analyze import _Producer, _report, default_cache_dir
 from .cache import FilmCache
 from .video import probe
 
@@ -26,5 +26,5 @@ def partial_report(source: str | os.PathLike, key: str, detector, settings, film
     if state is None or state.done or not state.sample_time or state.labels != tuple(detector.model.labels):
         return None
     info = probe(source)
-    return _report(info.name, info, state, detector, settings, film, None, 0.0, key=key, cancelled=True,
+    return _report(info.name, info, state, _Producer.of(detector), settings, film, None, 0.0, key=key, cancelled=True,
                    segments=segments, scene_list=scene_list)

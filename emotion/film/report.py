@@ -13,6 +13,10 @@ from .shots import scene_numbers
 from .timeline import Timeline, timecode
 from .video import VideoInfo
 
+#: How the exports' ``*_timecode`` columns read (the ``*_s`` columns are seconds, for machines).
+TIMECODE_NOTE = ("SMPTE HH:MM:SS:FF at video.fps (HH:MM:SS;FF drop-frame at 29.97 and 59.94); "
+                 "the *_s fields are seconds")
+
 
 @dataclass(frozen=True, eq=False)
 class VideoReport:
@@ -98,6 +102,15 @@ class VideoReport:
 
         return segment_report(self, segments, scene_list, grouping)
 
+    @property
+    def fps(self) -> float:
+        """The film's frame rate: every timecode a person reads is ``HH:MM:SS:FF`` at it."""
+        return self.info.fps
+
+    def tc(self, seconds: float | None) -> str:
+        """The film's timecode at ``seconds`` (``HH:MM:SS:FF``; ``;`` drop-frame at 29.97)."""
+        return timecode(seconds, self.fps)
+
     def scene_table(self):
         return self.timeline.scene_table()
 
@@ -108,7 +121,7 @@ class VideoReport:
         names = {r.scene: r.name for r in self.rows}
         out = []
         for row, number in zip(self.shot_level.rows, numbers):
-            d = row.to_dict()
+            d = row.to_dict(self.fps)
             d.pop("name")
             out.append({"shot": d.pop("scene"), "scene": int(number), "scene_name": names.get(int(number), ""), **d})
         return out
@@ -142,12 +155,13 @@ class VideoReport:
             "backend": self.backend, "labels": list(self.labels),
             "settings": {**asdict(self.settings), **self.film.result_fields()},
             "complete": self.complete, "stopped_at": self.stopped_at,
-            "stopped_at_timecode": timecode(self.stopped_at) if self.stopped_at is not None else None,
+            "stopped_at_timecode": self.tc(self.stopped_at) if self.stopped_at is not None else None,
             "warnings": list(self.warnings), "elapsed_s": round(self.elapsed, 3),
             "from_cache": self.from_cache, "resumed_from": self.resumed_from,
-            "resumed_from_timecode": timecode(self.resumed_from) if self.resumed_from is not None else None,
+            "resumed_from_timecode": self.tc(self.resumed_from) if self.resumed_from is not None else None,
             "overall": self.timeline.overall(), "segmentation": self.segmentation,
-            "scenes": [r.to_dict() for r in self.rows],
+            "timecodes": TIMECODE_NOTE,
+            "scenes": [r.to_dict(self.fps) for r in self.rows],
             "shots": self.shot_records(),
         }
 

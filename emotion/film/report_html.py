@@ -18,7 +18,6 @@ import math
 from pathlib import Path
 
 from .charts import arc_figure, scene_bars, scene_heatmap, timeline_figure
-from .smpte import smpte
 from .summary import Moment, summarize
 from .timeline import timecode
 
@@ -45,9 +44,7 @@ def _img(jpeg: bytes, alt: str) -> str:
 
 
 def _moment(m: Moment, fps: float) -> str:
-    tc = smpte(m.start, fps) if fps > 0 else timecode(m.start)
-    return (f'<div class="moment">{_img(m.thumbnail, m.label)}<div><b>{html.escape(m.label)}</b></div>'
-            f"<div>timecode {tc}</div></div>")
+    return f'<div class="moment">{_img(m.thumbnail, m.label)}<div><b>{html.escape(m.label)}</b></div></div>' 
 
 
 def _pct(v: float) -> str:
@@ -60,12 +57,11 @@ def _table(report) -> str:
             "<th>Faces in</th><th>Dominant</th><th>Valence</th><th>Peak</th></tr>")
     rows = []
     for r, thumb in zip(report.rows, report.thumbnails):
-        start = smpte(r.start_s, fps) if fps > 0 else timecode(r.start_s)
-        end = smpte(r.end_s, fps) if fps > 0 else timecode(r.end_s)
+        start, end = timecode(r.start_s, fps), timecode(r.end_s, fps)
         dominant = (f"{html.escape(r.dominant_emotion)} {_pct(r.dominant_share)}" if r.dominant_emotion
                     else '<span class="noface">no face</span>')
         valence = f"{r.valence:+.2f}" if math.isfinite(r.valence) else "–"
-        peak = (f"{html.escape(r.peak_emotion)} {_pct(r.peak_probability)} at {timecode(r.peak_time_s)}"
+        peak = (f"{html.escape(r.peak_emotion)} {_pct(r.peak_probability)} at {timecode(r.peak_time_s, fps)}"
                 if r.peak_emotion else "–")
         rows.append(f"<tr><td>{_img(thumb, f'scene {r.scene}')}</td><td>{r.scene}</td><td>{html.escape(r.name)}</td>"
                     f"<td>{start}</td><td>{end}</td><td>{r.duration_s:.1f} s</td><td>{_pct(r.face_share)}</td>"
@@ -88,13 +84,13 @@ def html_report(report) -> str:
                            config={"displaylogo": False, "responsive": True})
         charts.append(f"<h3>{html.escape(name)}</h3>{body}")
     status = "" if report.complete else (
-        f'<p class="warn"><b>Partial report</b>: covers the film up to {timecode(report.stopped_at)}.</p>')
+        f'<p class="warn"><b>Partial report</b>: covers the film up to {report.tc(report.stopped_at)}.</p>')
     warnings = "".join(f'<p class="warn">{html.escape(w)}</p>' for w in report.warnings)
     metrics = [("Dominant (not neutral)", summary.dominant or "no face"),
                ("Screen time with faces", _pct(summary.face_time)),
                ("Expressiveness", _pct(summary.expressiveness)),
                ("Scenes / shots", f"{len(report.scenes)} / {len(report.shots)}"),
-               ("Length", timecode(report.scenes[-1].end if report.scenes else 0.0))]
+               ("Length", report.tc(report.scenes[-1].end if report.scenes else 0.0))]
     metric_html = "".join(f'<div class="metric"><b>{html.escape(v)}</b>{html.escape(k)}</div>' for k, v in metrics)
     top_scenes = "".join(_moment(m, info.fps) for m in summary.top_scenes) or "<p>No scene with faces.</p>"
     top_peaks = "".join(_moment(m, info.fps) for m in summary.top_peaks) or "<p>No peaks.</p>"

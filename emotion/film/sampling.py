@@ -68,6 +68,7 @@ class Progress:
     eta: float | None
     resumed_from: float | None = None
     stage: str = "analysing"
+    fps: float = 0.0               # the film's frame rate, for timecodes
 
 
 @dataclass
@@ -387,4 +388,4 @@ class FilmPass:
         self.progress(Progress(fraction=fraction, position=position, duration=duration, frames=state.frames,
                                samples=len(state.sample_time), faces=state.faces(),
                                scenes=len(state.cuts) + 1, elapsed=now - started, eta=eta,
-                               resumed_from=self.resumed_from, stage=stage))
+                               resumed_from=self.resumed_from, stage=stage, fps=info.fps))

@@ -46,12 +46,17 @@ class Moment:
     emotion: str
     value: float       # intensity (scene) or probability (peak), 0..1
     thumbnail: bytes = field(default=b"", repr=False)
+    fps: float = 0.0   # the film's frame rate, for the timecode
+
+    @property
+    def timecode(self) -> str:
+        return timecode(self.start, self.fps)
 
     @property
     def label(self) -> str:
         where = f"Scene {self.number}" + (f" · {self.name}" if self.name else "") if self.kind == "scene" \
             else f"Shot {self.number}"
-        return f"{where} · {timecode(self.start)} · {self.emotion} {self.value:.0%}"
+        return f"{where} · {self.timecode} · {self.emotion} {self.value:.0%}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class FilmSummary:
             return None if not math.isfinite(v) else round(float(v), 4)
 
         def moment(m: Moment):
-            return {"number": m.number, "name": m.name, "start_s": round(m.start, 3), "timecode": timecode(m.start),
+            return {"number": m.number, "name": m.name, "start_s": round(m.start, 3), "timecode": m.timecode,
                     "emotion": m.emotion, "value": round(m.value, 4)}
 
         return {"headline": self.headline(), "dominant_non_neutral": self.dominant,
@@ -140,10 +145,10 @@ def summarize(report, top: int = TOP) -> FilmSummary:
         intensity = _expressiveness(labels, p) * r.face_share
         cols = _non_neutral(labels) or list(range(len(labels)))
         emotion = labels[max(cols, key=lambda j: p[j])]
-        scenes.append(Moment("scene", r.scene, r.name, r.start_s, r.end_s, emotion, intensity, thumb))
+        scenes.append(Moment("scene", r.scene, r.name, r.start_s, r.end_s, emotion, intensity, thumb, tl.fps))
     scenes.sort(key=lambda m: -m.value)
     shots_tl = report.shot_level
-    peaks = [Moment("peak", r.scene, "", r.peak_time_s, r.peak_time_s, r.peak_emotion, r.peak_probability, thumb)
+    peaks = [Moment("peak", r.scene, "", r.peak_time_s, r.peak_time_s, r.peak_emotion, r.peak_probability, thumb, tl.fps)
              for r, thumb in zip(shots_tl.rows, report.shot_images) if r.peak_emotion]
     peaks.sort(key=lambda m: -m.value)
     return FilmSummary(dominant, share, face_time, _expressiveness(labels, probs), valence, arc, _arc_text(arc),

@@ -21,7 +21,12 @@ How a scene's numbers are made (the CSV's columns):
   probabilities so one noisy frame does not make a peak.
 * ``key_frame_s``: the sampled frame chosen as the scene's thumbnail.
 
->>> timecode(3725.5)
+Times a person reads are SMPTE timecodes at the film's frame rate (``HH:MM:SS:FF``, drop-frame
+``HH:MM:SS;FF`` at 29.97), as an editor reads them; the ``*_s`` columns keep seconds for machines.
+
+>>> timecode(3725.5, 25)
+'01:02:05:12'
+>>> timecode(3725.5)          # no frame rate known: milliseconds
 '01:02:05.500'
 """
 
@@ -40,10 +45,18 @@ from ..tracking import assign_tracks, smooth_tracks
 from ..types import Faces
 
 
-def timecode(seconds: float | None) -> str:
-    """``HH:MM:SS.mmm`` for a time in seconds (empty for None/NaN); exact for variable frame rate."""
+def timecode(seconds: float | None, fps: float | None = None) -> str:
+    """The timecode a crew reads: ``HH:MM:SS:FF`` at ``fps`` (``;`` drop-frame at 29.97/59.94).
+
+    Empty for None/NaN. Without a usable frame rate (None, 0: a still, a stream that does not say),
+    ``HH:MM:SS.mmm``.
+    """
     if seconds is None or not math.isfinite(seconds):
         return ""
+    if fps is not None and math.isfinite(fps) and fps > 0:
+        from .smpte import smpte
+
+        return smpte(seconds, fps)
     ms = round(max(0.0, float(seconds)) * 1000)
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
@@ -80,6 +93,8 @@ class Observations:
     sample_frame: np.ndarray
     face_sample: np.ndarray
     faces: Faces
+    #: The film's frame rate, for timecodes (0: unknown, times are then shown in milliseconds).
+    fps: float = 0.0
 
     def __post_init__(self) -> None:
         labels = tuple(self.labels)
@@ -112,10 +127,11 @@ class Observations:
 
     @classmethod
     def from_columns(cls, labels: Sequence[str], width: int, height: int, sample_time, sample_frame, face_sample,
-                     boxes, scores, probs) -> Observations:
+                     boxes, scores, probs, fps: float = 0.0) -> Observations:
         """Observations from plain columns (a checkpoint's arrays): the face columns become one table."""
         labels = tuple(labels)
-        return cls(labels, width, height, sample_time, sample_frame, face_sample, Faces(boxes, scores, labels, probs))
+        return cls(labels, width, height, sample_time, sample_frame, face_sample, Faces(boxes, scores, labels, probs),
+                   fps)
 
     @classmethod
     def empty(cls, labels: Sequence[str], width: int, height: int) -> Observations:
@@ -163,13 +179,16 @@ class SceneRow:
     key_frame_s: float
     name: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        """Flat, JSON-ready row with timecodes next to seconds (NaN becomes None)."""
+    def to_dict(self, fps: float | None = None) -> dict[str, Any]:
+        """Flat, JSON-ready row with timecodes (at ``fps``) next to seconds (NaN becomes None)."""
+        def tc(t: float) -> str:
+            return timecode(t, fps)
+
         def num(v: float, digits: int = 4):
             return None if v is None or not math.isfinite(v) else round(float(v), digits)
 
         row: dict[str, Any] = {
-            "scene": self.scene, "name": self.name, "start_timecode": timecode(self.start_s), "end_timecode": timecode(self.end_s),
+            "scene": self.scene, "name": self.name, "start_timecode": tc(self.start_s), "end_timecode": tc(self.end_s),
             "start_s": num(self.start_s, 3), "end_s": num(self.end_s, 3), "duration_s": num(self.duration_s, 3),
             "sampled_frames": self.sampled_frames, "face_share": num(self.face_share),
             "mean_faces": num(self.mean_faces),
@@ -178,9 +197,9 @@ class SceneRow:
         row.update({
             "dominant_emotion": self.dominant_emotion, "dominant_share": num(self.dominant_share),
             "valence": num(self.valence), "peak_time_s": num(self.peak_time_s, 3),
-            "peak_timecode": timecode(self.peak_time_s), "peak_emotion": self.peak_emotion,
+            "peak_timecode": tc(self.peak_time_s), "peak_emotion": self.peak_emotion,
             "peak_probability": num(self.peak_probability), "key_frame_s": num(self.key_frame_s, 3),
-            "key_frame_timecode": timecode(self.key_frame_s),
+            "key_frame_timecode": tc(self.key_frame_s),
         })
         return row
 
@@ -221,6 +240,11 @@ class Timeline:
             raise ValueError(f"Timeline: {len(self.sample_scene)} samples but {len(self.sample_shot)} shot numbers")
 
     @property
+    def fps(self) -> float:
+        """The film's frame rate, for timecodes (0: unknown)."""
+        return self.observations.fps
+
+    @property
     def faces(self) -> Faces:
         """Every face of the film as one table, with its track id."""
         return self.observations.faces.with_tracks(self.face_track)
@@ -232,7 +256,7 @@ class Timeline:
         import pandas as pd
 
         columns = [*SCENE_COLUMNS_HEAD, *(f"p_{k}" for k in self.labels), *SCENE_COLUMNS_TAIL]
-        return pd.DataFrame([r.to_dict() for r in self.rows], columns=columns)
+        return pd.DataFrame([r.to_dict(self.fps) for r in self.rows], columns=columns)
 
     def frame_table(self):
         """One row per face in each sampled frame, plus one row for each sampled frame without a face."""
@@ -251,7 +275,7 @@ class Timeline:
         times = obs.sample_time[sample_of_row]
         data = {
             "time_s": np.round(times, 3),
-            "timecode": [timecode(t) for t in times],
+            "timecode": [timecode(t, self.fps) for t in times],
             "frame": obs.sample_frame[sample_of_row],
             "scene": self.sample_scene[sample_of_row],
             **({"shot": self.sample_shot[sample_of_row]} if self.sample_shot is not None else {}),

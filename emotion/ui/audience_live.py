@@ -23,6 +23,7 @@ from emotion.film.timeline import timecode
 
 from .film_page import StoredUpload
 from .loaders import Loaded
+from .status import guarded
 from .webcam_page import live_detector, live_settings, read_rtc
 
 log = logging.getLogger(__name__)
@@ -232,5 +233,5 @@ def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
     elif streaming and held == screening.name:
         screening.clock.play()                  # the stream is back: play on
         st.session_state[f"{_P}held"] = None
-    st.fragment(run_every=REFRESH_S if streaming else None)(controls)(film, screening, streaming)
+    st.fragment(run_every=REFRESH_S if streaming else None)(guarded(controls))(film, screening, streaming)
     return kept

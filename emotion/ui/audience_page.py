@@ -214,7 +214,7 @@ def _ranking_table(report) -> None:
 
 
 def _peaks_table(report) -> None:
-    rows = [{"Timecode": timecode(p.time_s), "Scene": p.scene, "Emotion": p.emotion,
+    rows = [{"Timecode": report.tc(p.time_s), "Scene": p.scene, "Emotion": p.emotion,
              "Level": 100 * p.level, "Rise": 100 * p.rise, "Viewers": p.viewers} for p in report.peaks]
     st.dataframe(rows, hide_index=True, column_config={
         "Level": _PERCENT, "Rise": st.column_config.NumberColumn(

@@ -124,8 +124,9 @@ def _clock(seconds: float | None) -> str:
 
 def progress_text(p) -> str:
     """The line under the progress bar: where in the film, elapsed, ETA, what was found so far."""
-    where = f"{timecode(p.position)} of {timecode(p.duration)}" if p.duration else timecode(p.position)
-    resumed = f" · resumed at {timecode(p.resumed_from)}" if p.resumed_from is not None else ""
+    fps = getattr(p, "fps", 0.0)
+    where = f"{timecode(p.position, fps)} of {timecode(p.duration, fps)}" if p.duration else timecode(p.position, fps)
+    resumed = f" · resumed at {timecode(p.resumed_from, fps)}" if p.resumed_from is not None else ""
     return (f"{where} · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)} · {p.scenes} shots, "
             f"{p.faces} faces{resumed}")
 
@@ -371,23 +372,27 @@ def render(loaded: Loaded) -> None:
         running = st.session_state.get(f"{_P}running") == key
         start = saved is not None and saved[0] == "done"  # finished before: loads at once from the cache
         if not (start or running):
+            partial = None
+            if saved and saved[0] == "partial":
+                from emotion.film.partial import partial_report
+
+                partial = partial_report(stored.path, key, loaded.detector, loaded.settings, film, "shots")
             slot = st.empty()
             with slot.container():
                 if saved and saved[0] == "partial":
                     note = "You stopped it" if st.session_state.get(f"{_P}cancelled") else \
                         "An earlier analysis stopped"
-                    st.info(f"{note} at {timecode(saved[1])}; starting again resumes from there. "
-                            "The part done so far is shown below.")
+                    at = partial.tc(saved[1]) if partial is not None else timecode(saved[1])
+                    shown = "The part done so far is shown below." if partial is not None else ""
+                    st.info(f"{note} at {at}; starting again resumes from there. {shown}".strip())
                 label = "Resume analysis" if saved and saved[0] == "partial" else "Analyse"
                 start = st.button(label, type="primary", key=f"{_P}start")
             if start:
                 slot.empty()
-            elif saved and saved[0] == "partial":
-                from emotion.film.partial import partial_report
-
-                partial = partial_report(stored.path, key, loaded.detector, loaded.settings, film, "shots")
-                if partial is not None:
-                    show_report(_segmented(key, partial, segments, listed), key, stored.path)
+            elif partial is not None:
+                show_report(_segmented(key, partial, segments, listed), key, stored.path)
+                return
+            else:
                 return
         if start or running:
             report = _run(stored, loaded, film, key)

@@ -26,6 +26,9 @@ from emotion.film.summary import Moment, summarize
 from emotion.film.timeline import timecode
 
 from .film_html import Stat, emotion_bars, stats_html
+from .status import guarded
+
+PLAY = ":material/play_arrow:"
 
 STRIP_COLUMNS = 6
 STRIP_FIRST = 12          # key frames drawn at first (two rows); "Show more" adds STRIP_STEP
@@ -62,7 +65,7 @@ def _built(timeline, what: str, build):
     return made[what]
 
 
-def _player(path: Path | None) -> None:
+def _player(path: Path | None, report: VideoReport) -> None:
     """The film, once the user plays it: a ▶ here or on a scene, moment or key frame opens the player there.
 
     Until then the page draws a button, not a video element: the browser's media pipeline took about
@@ -73,11 +76,11 @@ def _player(path: Path | None) -> None:
         return
     start = st.session_state.get(f"{_P}play_at")
     if start is None:
-        st.button("▶ Play the film", key=f"{_P}play_film", on_click=_play, args=(0.0,),
-                  help="or click ▶ on a scene, moment or key frame below to play from there")
+        st.button("Play the film", icon=PLAY, key=f"{_P}play_film", on_click=_play, args=(0.0,),
+                  help="or click a scene's, moment's or key frame's play button (or its picture) to play from there")
         return
     st.video(str(path), start_time=int(start), autoplay=True)
-    st.caption(f"Playing from {timecode(start)}: click ▶ on a scene, peak or key frame to jump.")
+    st.caption(f"Playing from {report.tc(start)}: click a scene, moment or key frame below to jump there.")
 
 
 def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
@@ -91,7 +94,7 @@ def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
             col.image(m.thumbnail, caption=m.label, width="stretch")
         else:
             col.caption(m.label)
-        col.button("▶ play", key=f"{_P}{key}{i}", on_click=_play, args=(m.start,), help=f"play from {timecode(m.start)}")
+        col.button("Play", icon=PLAY, key=f"{_P}{key}{i}", on_click=_play, args=(m.start,), help=f"play from {m.timecode}")
 
 
 def _clock(seconds: float) -> str:
@@ -109,13 +112,14 @@ def _summary(report: VideoReport) -> None:
         Stat("Screen time with faces", f"{summary.face_time:.0%}"),
         Stat("Expressiveness", "–" if not math.isfinite(summary.expressiveness) else f"{summary.expressiveness:.0%}"),
         Stat("Scenes", str(len(report.scenes)), help=f"from {len(report.shots)} shots ({report.segmentation})"),
-        Stat("Length", _clock(end), help=f"ends at {timecode(end)}"),
+        Stat("Length", _clock(end), help=f"ends at {report.tc(end)}"),
     ]))
     _moments("Most intense scenes", summary.top_scenes, "top_scene")
     _moments("Strongest moments", summary.top_peaks, "top_peak")
 
 
 @st.fragment
+@guarded
 def _scene_chart(timeline, noun: str) -> None:
     """Stacked bars or heatmap by scene/shot; switching the view redraws this chart alone."""
     view = st.radio("View", ["Stacked bars", "Heatmap"], horizontal=True, key=f"{_P}view",
@@ -125,41 +129,54 @@ def _scene_chart(timeline, noun: str) -> None:
     st.plotly_chart(fig, key=f"{_P}scenes_chart")
 
 
-def _show_more(count: int, largest_start: int) -> None:
+def _show_more(count: int) -> None:
     st.session_state[f"{_P}strip_count"] = count
-    if st.session_state.get(f"{_P}strip_from", 1) > largest_start:     # the slider's range shrinks
-        st.session_state[f"{_P}strip_from"] = largest_start
+
+
+#: A key frame is clickable: its play button is stretched over the picture and caption (shown on hover).
+_TILE_CSS = """<style>
+div[class*="st-key-film-tile"] { position: relative; }
+div[class*="st-key-film-tile"] div[class*="st-key-film-strip_play"] { position: absolute; inset: 0; z-index: 2; }
+div[class*="st-key-film-tile"] div[class*="st-key-film-strip_play"] button {
+  width: 100%; height: 100%; background: transparent; border: 2px solid transparent; color: transparent; }
+div[class*="st-key-film-tile"]:hover div[class*="st-key-film-strip_play"] button {
+  border-color: var(--primary-color, #ff4b4b); color: white; background: rgba(0, 0, 0, 0.25); }
+</style>"""
 
 
 @st.fragment
-def _key_frame_strip(rows, thumbs, noun: str) -> None:
-    """The first key frames, more on request (a fragment: showing more redraws the strip alone)."""
-    count = max(1, min(st.session_state.get(f"{_P}strip_count", STRIP_FIRST), STRIP_MAX))
-    first = 1
-    if len(rows) > count:
-        first = st.slider(f"First {noun} shown", 1, len(rows) - count + 1, 1, key=f"{_P}strip_from",
-                          help=f"{count} key frames at a time, from this {noun} on")
-    shown = rows[first - 1:first - 1 + count]
+@guarded
+def _key_frame_strip(timeline, thumbs, noun: str) -> None:
+    """Key frames in film order, twelve at first and more on request (a fragment: showing more redraws the
+    strip alone). A click on a key frame plays the film from its scene or shot."""
+    rows = timeline.rows
+    count = max(1, min(st.session_state.get(f"{_P}strip_count", STRIP_FIRST), STRIP_MAX, len(rows)))
+    st.html(_TILE_CSS)
+    shown = rows[:count]
     for start in range(0, len(shown), STRIP_COLUMNS):
         cols = st.columns(STRIP_COLUMNS)
         for col, row in zip(cols, shown[start:start + STRIP_COLUMNS]):
             thumb = thumbs[row.scene - 1]
             name = f" {row.name}" if row.name else ""
-            caption = f"{noun} {row.scene}{name} · {timecode(row.start_s)} · {row.dominant_emotion or 'no face'}"
+            caption = f"{noun} {row.scene}{name} · {timecode(row.start_s, timeline.fps)} · {row.dominant_emotion or 'no face'}"
+            tile = col.container(key=f"{_P}tile{row.scene}")
             if thumb:
-                col.image(thumb, caption=caption, width="stretch")
+                tile.image(thumb, caption=caption, width="stretch")
             else:
-                col.caption(caption)
-            if col.button("▶", key=f"{_P}strip_play{row.scene}", help=f"play from {timecode(row.start_s)}"):
+                tile.caption(caption)
+            if tile.button("Play", icon=PLAY, key=f"{_P}strip_play{row.scene}",
+                           help=f"play from {timecode(row.start_s, timeline.fps)}"):
                 _play_from_fragment(row.start_s)
     more = min(STRIP_STEP, len(rows) - count, STRIP_MAX - count)
     if more > 0:
-        st.button(f"Show {more} more key frames", key=f"{_P}strip_more", on_click=_show_more,
-                  args=(count + more, max(1, len(rows) - count - more + 1)),
+        st.button(f"Show {more} more key frames", key=f"{_P}strip_more", on_click=_show_more, args=(count + more,),
                   help=f"{len(rows)} {noun}s in all; at most {STRIP_MAX} key frames at a time")
+    elif len(rows) > count:
+        st.caption(f"The first {count} of {len(rows)} {noun}s; the {noun} detail below shows any {noun}.")
 
 
 @st.fragment
+@guarded
 def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
     """One scene/shot in detail (a fragment: choosing another redraws this section alone)."""
     rows = timeline.rows
@@ -167,13 +184,13 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
     def label(n: int) -> str:
         r = rows[n - 1]
         name = f" {r.name}" if r.name else ""
-        return f"{noun.title()} {n}{name} · {timecode(r.start_s)}–{timecode(r.end_s)} · {r.dominant_emotion or 'no face'}"
+        return f"{noun.title()} {n}{name} · {timecode(r.start_s, timeline.fps)}–{timecode(r.end_s, timeline.fps)} · {r.dominant_emotion or 'no face'}"
     number = st.selectbox(noun.title(), [r.scene for r in rows], format_func=label, key=f"{_P}detail_{noun}")
     row = rows[number - 1]
     left, right = st.columns([2, 3])
     if thumbs[number - 1]:
-        left.image(thumbs[number - 1], caption=f"key frame at {timecode(row.key_frame_s)}", width="stretch")
-    if left.button("▶ play from here", key=f"{_P}detail_play"):
+        left.image(thumbs[number - 1], caption=f"key frame at {timecode(row.key_frame_s, timeline.fps)}", width="stretch")
+    if left.button("Play from here", icon=PLAY, key=f"{_P}detail_play"):
         _play_from_fragment(row.start_s)
     stats = [Stat("Duration", f"{row.duration_s:.1f} s"), Stat("Frames with faces", f"{row.face_share:.0%}"),
              Stat("Faces per frame", f"{row.mean_faces:.1f}")]
@@ -181,7 +198,7 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
         stats += [Stat("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}"),
                   Stat("Valence", f"{row.valence:+.2f}"),
                   Stat("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}",
-                       note=f"at {timecode(row.peak_time_s)}")]
+                       note=f"at {timecode(row.peak_time_s, timeline.fps)}")]
     right.html(stats_html(stats, per_row=3, size="1.75rem"))
     if row.dominant_emotion:
         right.html(emotion_bars(row.probabilities))
@@ -251,15 +268,15 @@ def _downloads(report: VideoReport) -> Downloads:
 def show_report(report: VideoReport, key: str, video_path: Path | None = None) -> None:
     """Summary and player first, then charts and tables at scene or shot level, then downloads."""
     if not report.complete and report.stopped_at is not None:
-        st.warning(f"Partial results: this covers the film up to {timecode(report.stopped_at)}.")
+        st.warning(f"Partial results: this covers the film up to {report.tc(report.stopped_at)}.")
     for warning in report.warnings:
         st.warning(warning)
     if report.from_cache:
         st.caption("Loaded from the cache: this film was analysed before with the same model and settings.")
     elif report.resumed_from is not None:
-        st.caption(f"Resumed from {timecode(report.resumed_from)}; the earlier part came from the checkpoint.")
+        st.caption(f"Resumed from {report.tc(report.resumed_from)}; the earlier part came from the checkpoint.")
     _summary(report)
-    _player(video_path)
+    _player(video_path, report)
     level = st.radio("Rows and charts by", ["scenes", "shots"], horizontal=True, key=f"{_P}level",
                      help="scenes group shots (see 'Scenes are' above); shots are cut to cut")
     timeline, thumbs = report.level(level)
@@ -271,7 +288,7 @@ def show_report(report: VideoReport, key: str, video_path: Path | None = None) -
     st.subheader(f"Emotions by {noun}")
     _scene_chart(timeline, noun)
     st.subheader("Key frames")
-    _key_frame_strip(timeline.rows, thumbs, noun)
+    _key_frame_strip(timeline, thumbs, noun)
     st.subheader(f"{noun.title()} detail")
     _detail(report, timeline, thumbs, noun)
     st.subheader("Downloads")

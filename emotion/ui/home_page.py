@@ -15,7 +15,7 @@ from .status import status_rows, technical_details
 def render(loaded: Loaded, pages=()) -> None:
     """Draw the home page; ``pages`` is ``[(st.Page, what it does), ...]`` in navigation order.
 
-    >>> render(setup_page(None, "🙂"), [(st.Page("views/1_Image.py"), "photos")])   # doctest: +SKIP
+    >>> run_page(None, ":material/mood:", lambda loaded: render(loaded, pages))   # doctest: +SKIP
     """
     st.title("Emotion analytics")
     st.markdown(

@@ -1,6 +1,10 @@
-"""Showing what is loaded (model, face detector, backend) and the notes about fallbacks."""
+"""Showing what is loaded (model, face detector, speed-up), the notes about fallbacks, and the page guard."""
 
 from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -27,14 +31,36 @@ def status_rows(loaded: Loaded) -> list[dict[str, str]]:
         {"part": "Face detector", "active": face.name,
          "details": face.fallback_reason or f"min face {loaded.settings.min_face} px, "
                                             f"threshold {loaded.settings.threshold:.2f}"},
-        {"part": "Accelerator backend", "active": model.backend, "details": _backend_in_words(model.backend_reason)},
+        {"part": "Speed-up", **speed_up_in_words(model)},
     ]
 
 
-def _backend_in_words(reason: str) -> str:
-    if reason.startswith("auto:"):
-        return "picked automatically: the fastest way to run the model here that gives the same results"
-    return "as chosen in the sidebar (Advanced)"
+#: How each backend runs the model, in a user's words.
+_BACKEND_WORDS = {"eager": "none (plain fp32)", "bf16": "bfloat16 arithmetic", "onnx-int8": "8-bit integer model",
+                  "ipex": "Intel Extension for PyTorch"}
+
+
+def speed_up_in_words(model) -> dict[str, str]:
+    """The ``active`` and ``details`` cells of the Speed-up row: what runs, how much faster, and why.
+
+    The figures (timings, agreement with fp32) stay in :func:`technical_details`.
+    """
+    backend = getattr(model, "backend", "eager")
+    reason = getattr(model, "backend_reason", "") or ""
+    trials = {t.backend: t.seconds for t in getattr(model, "backend_trials", ())
+              if t.seconds is not None and t.seconds == t.seconds}
+    chosen_by = "picked automatically" if reason.startswith("auto:") else "as chosen in the sidebar (Advanced)"
+    if backend == "eager":
+        if reason.startswith("auto:"):
+            return {"active": "none on this CPU",
+                    "details": "no faster way to run the model here gave the same results; see Technical details"}
+        return {"active": "none", "details": f"plain fp32, {chosen_by}"}
+    words = _BACKEND_WORDS.get(backend, backend)
+    if trials.get("eager") and trials.get(backend):
+        factor = trials["eager"] / trials[backend]
+        return {"active": f"{factor:.1f}x faster ({words})",
+                "details": f"{chosen_by}; same emotions as plain fp32 (checked when loaded)"}
+    return {"active": words, "details": f"{chosen_by}; same emotions as plain fp32 (checked when loaded)"}
 
 
 def technical_details(loaded: Loaded) -> list[str]:
@@ -43,7 +69,7 @@ def technical_details(loaded: Loaded) -> list[str]:
     if det is None:
         return []
     model = det.model
-    lines = [f"Accelerator backend **{model.backend}**: {model.backend_reason}"]
+    lines = [f"Inference backend **{model.backend}**: {model.backend_reason}"]
     if getattr(model, "path", None):
         lines.append(f"Emotion model **{model.name}** loaded from `{model.path}`")
     if det.face_detector.fallback_reason:
@@ -57,7 +83,8 @@ def sidebar_status(loaded: Loaded) -> None:
     if det is None:
         st.sidebar.caption("No emotion model loaded")
     else:
-        st.sidebar.caption(f"Active: {det.model.name} · {det.face_detector.name} · {det.model.backend}")
+        st.sidebar.caption(f"Active: {det.model.name} · {det.face_detector.name} · "
+                           f"speed-up: {speed_up_in_words(det.model)['active']}")
 
 
 APP_NAME = "Emotion analytics"
@@ -82,7 +109,7 @@ def setup_page(title: str | None, icon: str) -> Loaded:
 
     ``title`` names the page in the browser tab; ``None`` is the home page (app.py).
 
-    >>> loaded = setup_page("Image", "🖼️")      # doctest: +SKIP
+    >>> loaded = setup_page("Image", ":material/image:")      # doctest: +SKIP
     """
     from .loaders import load_detector
     from .sidebar import sidebar_settings
@@ -93,3 +120,40 @@ def setup_page(title: str | None, icon: str) -> Loaded:
     sidebar_status(loaded)
     show_notes(loaded)
     return loaded
+
+
+log = logging.getLogger(__name__)
+
+#: What a user reads when something unexpected breaks a page; the traceback goes to the server's log.
+UNEXPECTED = ("Something went wrong on this page, and it was not your input. What was already computed is kept: "
+              "reload the page to go on. If it happens again, the server's log has the details for a bug report.")
+
+
+def guarded(draw: Callable) -> Callable:
+    """``draw`` with any unexpected exception logged in full and shown as one plain sentence, never a traceback.
+
+    Streamlit's own control flow (``st.rerun``, ``st.stop``) derives from ``BaseException`` and passes
+    through. Use it on page bodies and on fragments (a fragment reruns alone, outside the page's guard).
+
+    >>> @guarded
+    ... def render(loaded): ...                      # doctest: +SKIP
+    """
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        try:
+            return draw(*args, **kwargs)
+        except Exception:
+            log.exception("unexpected error while drawing %s", getattr(draw, "__qualname__", draw))
+            st.error(UNEXPECTED, icon=":material/error:")
+            return None
+    return wrapper
+
+
+def run_page(title: str | None, icon: str, render: Callable) -> None:
+    """Every page's script: :func:`setup_page`, then ``render(loaded)``, both under :func:`guarded`.
+
+    >>> run_page("Film", ":material/movie:", render)      # doctest: +SKIP
+    """
+    loaded = guarded(setup_page)(title, icon)
+    if loaded is not None:
+        guarded(render)(loaded)

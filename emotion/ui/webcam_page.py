@@ -106,7 +106,7 @@ def live_panel(session: LiveSession, board: LiveBoard, playing: bool) -> None:
                    help="frames replaced by a newer one while the model was busy: the newest frame always wins, "
                         "so the delay does not grow")
     if board.recorder.recording:
-        st.caption(f"⏺ Recording for {time.time() - board.recorder.started:.0f} s "
+        st.caption(f":material/fiber_manual_record: Recording for {time.time() - board.recorder.started:.0f} s "
                    f"({board.recorder.rows_so_far()} rows so far)")
     if board.rolling.tracks:
         st.plotly_chart(rolling_figure(board.rolling), key="webcam_rolling")
@@ -144,7 +144,7 @@ def render(loaded: Loaded) -> None:
     st.title("Webcam")
     st.caption("Live facial-expression analysis of your camera: boxes and labels on the video, a rolling chart "
                "per face, and an optional per-second recording.")
-    st.info(PRIVACY, icon="🔒")
+    st.info(PRIVACY, icon=":material/lock:")
     if model_missing(loaded):
         return
     with st.expander("Live options"):
@@ -168,9 +168,9 @@ def render(loaded: Loaded) -> None:
                                                if rtc.offline else ""))
     playing = bool(ctx.state.playing)
     if board.recorder.recording:
-        st.button("⏹ Stop recording", on_click=_stop_recording, args=(session, board), key="webcam_rec_stop")
+        st.button("Stop recording", icon=":material/stop:", on_click=_stop_recording, args=(session, board), key="webcam_rec_stop")
     else:
-        st.button("⏺ Record session", on_click=_start_recording, args=(board,), key="webcam_rec_start",
+        st.button("Record session", icon=":material/fiber_manual_record:", on_click=_start_recording, args=(board,), key="webcam_rec_start",
                   help="keep one row of emotions per second and face until you stop; then download it as CSV")
     st.fragment(run_every=REFRESH_S if playing else None)(live_panel)(session, board, playing)
     recording_results(board)

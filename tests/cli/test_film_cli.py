@@ -159,5 +159,5 @@ def test_a_resumed_run_says_so(clip, tiny_checkpoint, monkeypatch, capsys):
     assert "run the same command again to resume" in capsys.readouterr().err
     assert main(["film", str(clip), *args]) == 0
     out, err = capsys.readouterr()
-    assert "resumed from 00:00:01.880" in err    # 16 samples at 8/s were saved; the 16th is frame 47 of 25 fps
+    assert "resumed from 00:00:01:22" in err    # 16 samples at 8/s were saved; the 16th is frame 47 of 25 fps (1.88 s)
     assert json.loads(out)["resumed_from"] == pytest.approx(1.88)

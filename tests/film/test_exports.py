@@ -158,3 +158,34 @@ def test_html_report_opens_offline_in_a_browser(report, tmp_path):
         browser.close()
     assert requested == [], f"the report asked the network for {requested}"
     assert errors == [] and plots == 4 and images_loaded
+
+
+SMPTE_TC = re.compile(r"^\d{2}:\d{2}:\d{2}[:;]\d{2}$")
+
+
+def test_every_time_a_person_reads_is_a_frame_timecode(report):
+    """Field report: CSVs and the page used milliseconds, the EDL and HTML frames; one format now."""
+    scenes = report.scene_table()
+    for column in ("start_timecode", "end_timecode", "key_frame_timecode"):
+        assert all(SMPTE_TC.match(v) for v in scenes[column]), scenes[column].tolist()
+    assert scenes["start_timecode"].tolist() == [smpte(t, 25) for t in scenes["start_s"]]
+    assert all(SMPTE_TC.match(v) for v in report.frame_table()["timecode"])
+    assert all(SMPTE_TC.match(v) for v in report.shot_table()["start_timecode"])
+    data = json.loads(report.to_json())
+    assert all(SMPTE_TC.match(s["start_timecode"]) for s in data["scenes"]) and "SMPTE" in data["timecodes"]
+    summary = summarize(report)
+    assert all(SMPTE_TC.match(m.timecode) for m in summary.top_peaks)
+    assert all(SMPTE_TC.match(m["timecode"]) for m in summary.to_dict()["top_peaks"])
+    page = re.sub(r"<script.*?</script>", "", html_report(report), flags=re.S)   # the text, not Plotly's code
+    assert re.search(r"\d{2}:\d{2}:\d{2}:\d{2}", page)
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}", page), "no millisecond timecode anywhere in the report"
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}", report.scenes_csv() + report.frames_csv())
+
+
+def test_drop_frame_timecodes_at_29_97(tmp_path):
+    from fractions import Fraction
+
+    path = scene_video(tmp_path / "ntsc.mp4", [(RED, 70)], fps=Fraction(30000, 1001))
+    report = analyze_video(path, detector=fake_detector(), fps=4, cache=False)
+    assert report.fps == pytest.approx(NTSC30, abs=1e-3)
+    assert report.tc(60.0) == "00:00:59;28" and ";" in report.scene_table()["end_timecode"][0]

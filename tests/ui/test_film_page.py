@@ -184,9 +184,46 @@ def test_a_real_face_film_fills_the_summary_charts_and_tables(page, monkeypatch)
     page.run()
     assert len(page.dataframe) == 1                                     # the faces of the chosen scene
     # No player until the film is played; a peak's play button opens it at that moment, playing.
-    assert not page.get("video") and page.button(key="film.play_film").label == "▶ Play the film"
+    assert not page.get("video") and page.button(key="film.play_film").label == "Play the film"
     play = next(b for b in page.button if b.key and b.key.startswith("film.top_peak"))
     play.click().run()
     (video,) = page.get("video")
     assert page.session_state["film.play_at"] > 0 and video.proto.start_time == int(page.session_state["film.play_at"])
     assert video.proto.autoplay
+
+
+@pytest.mark.skipif(not (FACES.exists() and YUNET.exists()), reason=f"needs {FACES} and {YUNET} (../shared/data)")
+def test_after_cancel_the_part_done_is_drawn_in_this_and_a_new_session(app_test, monkeypatch):
+    """Field report: after Cancel the page promised the part done and showed a traceback instead."""
+    from emotion.film import default_cache_dir
+    from emotion.settings import Settings
+    from emotion.ui.loaders import load_detector
+
+    monkeypatch.setenv("EMOTION_FACE_MODEL", str(YUNET))
+    # The real bundled model and YuNet, the thorough search on (the page's default), cancelled part-way.
+    loaded = load_detector(Settings())     # as the page makes it: $EMOTION_FACE_MODEL names YuNet
+    assert loaded.detector.face_detector.name.startswith("yunet")
+
+    def cancel():
+        return any(default_cache_dir().glob("*.ckpt"))
+
+    tmp = default_cache_dir().parent / "Expressions take 1.mp4"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(FACES.read_bytes())
+    with pytest.raises(AnalysisCancelled) as err:
+        analyze_video(tmp, loaded.settings, FilmSettings(fps=4.0, thorough=True), detector=loaded.detector,
+                      cancel=cancel)
+    assert err.value.partial is not None and not err.value.partial.complete
+
+    for _session in range(2):          # the session that cancelled, then a new one opening the same film
+        page = app_test("views/3_Film.py").run()
+        page.file_uploader[0].upload("Expressions take 1.mp4", FACES.read_bytes(), "video/mp4").run()
+        assert not page.exception, page.exception
+        assert not page.error, _texts(page.error)
+        assert "The part done so far is shown below" in _texts(page.info)
+        assert [b.label for b in page.button if b.key == "film.start"] == ["Resume analysis"]
+        stats = _stats(page)
+        assert stats["Scenes"] and int(stats["Screen time with faces"].rstrip("%")) > 0, stats
+        assert any("stopped at" in w for w in (str(x.value) for x in page.warning)), _texts(page.warning)
+        assert page.get("plotly_chart"), "the partial report's charts are drawn"
+        assert not any("Traceback" in str(m.value) for m in page.markdown)
