@@ -37,11 +37,18 @@ def add_arguments(p):
     p.add_argument("--init", metavar="DIR", help="start from this exported checkpoint's weights (same widths/depths) "
                                                   "instead of random ones: a second cosine cycle")
     p.add_argument("--warmup-epochs", type=float, default=1.0, help="linear learning-rate warm-up (default 1)")
+    p.add_argument("--room", type=float, default=0.0, metavar="P",
+                   help="share of each batch made to look as a dim, noisy screening-room camera sees faces "
+                        "(24-48 px, dimmed, noise, blur; see emotion/training/augment.py); default 0")
+    p.add_argument("--room-select", type=float, default=None, metavar="W",
+                   help="choose the best epoch on PublicTest accuracy + W x the share of faces whose top emotion "
+                        "survives the room at 45 and 32 px (default: 1 with --room, else 0)")
     p.add_argument("--resume", action="store_true",
                    help="continue from DIR/last.pt (on a finished run: export its checkpoint again)")
 
 
 def run(args) -> int:
+    from ..training.augment import AugmentConfig
     from ..training.model_def import ArchConfig
     from ..training.train import TrainConfig, train
     from ..training.data import training_cache_dir
@@ -54,12 +61,14 @@ def run(args) -> int:
                       bf16=not args.no_bf16, limit=args.limit, eval_limit=args.eval_limit,
                       cache_dir=args.cache_dir or str(training_cache_dir()), arch=arch,
                       storage=args.storage or "float32", teachers=tuple(args.teacher), distill=args.distill,
-                      init=args.init, warmup_epochs=args.warmup_epochs)
+                      init=args.init, warmup_epochs=args.warmup_epochs, augment=AugmentConfig(room_p=args.room),
+                      room_select=args.room_select if args.room_select is not None else (1.0 if args.room else 0.0))
 
     def report(row):
         print(f"epoch {row.epoch:3d}  loss {row.train_loss:.4f}  train {row.train_acc:.4f}  "
               f"PublicTest {row.val_acc:.4f} (ema {row.val_acc_ema:.4f})  {row.seconds:.0f} s  "
-              f"{row.images_per_s:.0f} img/s", flush=True)
+              f"{row.images_per_s:.0f} img/s  room kept {row.val_room45:.3f} (45 px) {row.val_room32:.3f} (32 px)",
+              flush=True)
 
     out = train(cfg, resume=args.resume, progress=report, resume_epochs=args.epochs, resume_storage=args.storage)
     print(f"checkpoint written to {out}", file=sys.stderr)

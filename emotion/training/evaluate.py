@@ -22,6 +22,7 @@ from ..labels import CANONICAL, canonical_label
 from .calibration import Reliability, fit_temperature, reliability
 from .data import FER2013_LABELS, SPLITS, load_faceset
 from .metrics import ClassificationReport, classification_report
+from .robustness import Robustness, robustness
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,16 @@ class Evaluation:
     source: str
     skipped: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, Reliability] = field(default_factory=dict)
+    #: Top emotion kept in room conditions (:mod:`emotion.training.robustness`); None when not measured.
+    robustness: Robustness | None = None
 
     def to_dict(self) -> dict:
         d = self.report.to_dict()
         d["source"] = self.source
         d["skipped"] = dict(self.skipped)
         d["ece"] = {k: r.ece for k, r in self.calibration.items()}
+        if self.robustness is not None:
+            d["robustness"] = self.robustness.to_dict()
         return d
 
 
@@ -115,12 +120,13 @@ def _score(probs: np.ndarray, model_labels: tuple[str, ...], truth: list[str], e
 
 
 def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest", labels: str = "ferplus",
-                 progress=None, cache_dir=None) -> Evaluation:
+                 progress=None, cache_dir=None, room: bool = False) -> Evaluation:
     """Score ``model`` on a FER2013 split against FER+ majority labels or the original FER2013 labels.
 
     ``labels="ferplus"`` uses the rows kept for training (majority is an emotion, pixels lossless);
     ``labels="fer2013"`` uses every row of the split, as FER2013 papers do, and takes the argmax
     over the seven FER2013 classes. ``cache_dir`` caches the parsed csv, as training does.
+    ``room`` also measures :func:`~emotion.training.robustness.robustness` (two more passes).
     """
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -138,7 +144,8 @@ def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest
         eval_labels = FER2013_LABELS
     probs, curves = _probabilities_and_calibration(model, list(ds.images), truth, progress)
     ev = _score(probs, tuple(model.labels), truth, eval_labels, f"{split} ({labels} labels)")
-    return Evaluation(ev.report, ev.source, ev.skipped, curves)
+    room_kept = robustness(lambda faces: predict_faces(model, faces), ds.images, clean=probs) if room else None
+    return Evaluation(ev.report, ev.source, ev.skipped, curves, room_kept)
 
 
 def evaluate_folder(model, folder, progress=None) -> Evaluation:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import DataError, SettingsError
 from ..labels import CANONICAL
-from .augment import AugmentConfig, augment, to_model_input
+from .augment import AugmentConfig, augment, room, to_model_input
 from .model_def import ArchConfig, build_model, export_checkpoint, grey_state_from_checkpoint
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ class TrainConfig:
     teachers: tuple[str, ...] = ()  # checkpoints to distil from (their mean probabilities on each augmented batch)
     distill: float = 0.5           # weight of the teachers' probabilities in the target (the votes get the rest)
     init: str | None = None        # start from this exported checkpoint's weights instead of random ones
+    # Weight of the room robustness (mean of 45 and 32 px, PublicTest) in choosing the best epoch; 0: accuracy only
+    room_select: float = 0.0
     arch: ArchConfig = field(default_factory=ArchConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -97,6 +99,8 @@ class EpochLog:
     lr: float
     seconds: float
     images_per_s: float
+    val_room45: float = float("nan")   # PublicTest faces whose top emotion survives the room at 45 px
+    val_room32: float = float("nan")   # ... and at 32 px (of the weights chosen this epoch)
 
 
 def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.ndarray:
@@ -110,6 +114,17 @@ def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.nd
                 memory_format=torch.channels_last)
             outs.append(model(pixel_values=x).logits.float())
     return torch.cat(outs).softmax(1).numpy()
+
+
+def _room_kept(model, images_u8, clean: np.ndarray, cfg: TrainConfig) -> dict[int, float]:
+    """Share of faces whose top emotion survives the room degradation at 45 and 32 px (PublicTest, for choosing)."""
+    from .robustness import room_degrade
+
+    kept = {}
+    for size in (45, 32):
+        small = room_degrade(images_u8, size, seed=size)
+        kept[size] = float((_predict(model, small, cfg.arch.side, cfg.bf16).argmax(1) == clean.argmax(1)).mean())
+    return kept
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog], None] | None = None,
@@ -133,7 +148,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     if resume:
         if not last.exists():
             raise DataError(f"--resume: no checkpoint at {last}; start without --resume")
-        state = torch.load(last, map_location="cpu", weights_only=False)
+        state = torch.load(last, map_location="cpu", weights_only=True)   # tensors and plain values only
         saved = TrainConfig.from_dict(state["config"])
         # Everything comes from the saved run except the length and the thread count: a run can be
         # lengthened or shortened (the cosine schedule is re-stretched from the current step).
@@ -220,8 +235,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
             y = tr_y[idx]
             if cfg.label_smoothing:
                 y = y * (1 - cfg.label_smoothing) + cfg.label_smoothing / y.shape[1]
-            if teacher is not None:
+            if teacher is not None:   # the teacher reads the clean view, the student may get the room's
                 y = (1 - cfg.distill) * y + cfg.distill * teacher(x)
+            if cfg.augment.room_p > 0:
+                x = room(x, cfg.augment, gen).contiguous(memory_format=torch.channels_last)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                 logits = model(pixel_values=x).logits
             loss = -(y * F.log_softmax(logits.float(), 1)).sum(1).mean()
@@ -238,26 +255,34 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
             correct += (logits.argmax(1) == tr_y[idx].argmax(1)).sum().item()  # vs the votes, not the teachers
             seen += len(idx)
         train_s = time.time() - t0
-        acc = float((_predict(model, va_img, cfg.arch.side, cfg.bf16).argmax(1) == va_y).mean())
-        acc_ema = float((_predict(ema, va_img, cfg.arch.side, cfg.bf16).argmax(1) == va_y).mean())
+        p_model = _predict(model, va_img, cfg.arch.side, cfg.bf16)
+        p_ema = _predict(ema, va_img, cfg.arch.side, cfg.bf16)
+        acc = float((p_model.argmax(1) == va_y).mean())
+        acc_ema = float((p_ema.argmax(1) == va_y).mean())
+        which, score = ("ema", acc_ema) if acc_ema >= acc else ("model", acc)
+        chosen = ema if which == "ema" else model
+        kept = _room_kept(chosen, va_img, p_ema if which == "ema" else p_model, cfg)
+        score += cfg.room_select * (kept[45] + kept[32]) / 2
         row = EpochLog(epoch + 1, loss_sum / seen, correct / seen, acc, acc_ema, lr_at(step),
-                       time.time() - t0, seen / train_s)
+                       time.time() - t0, seen / train_s, kept[45], kept[32])
         with open(logf, "a", newline="") as fh:
             csv.writer(fh).writerow([f"{v:.5g}" if isinstance(v, float) else v for v in asdict(row).values()])
-        which, score = ("ema", acc_ema) if acc_ema >= acc else ("model", acc)
         if score > best["val_acc"]:
             best = {"val_acc": score, "epoch": epoch + 1, "which": which}
-            torch.save({"model": (ema if which == "ema" else model).state_dict(), "best": best}, out / "best.pt")
+            torch.save({"model": chosen.state_dict(), "best": best}, out / "best.pt")
+        if cfg.augment.room_p > 0:     # a fine-tune keeps each epoch's weights, to choose on more than one number
+            torch.save({"model": chosen.state_dict(), "best": {"epoch": epoch + 1, "which": which}},
+                       out / f"epoch{epoch + 1:02d}.pt")
         torch.save({"config": cfg.to_dict(), "epoch": epoch + 1, "model": model.state_dict(),
                     "ema": ema.state_dict(), "opt": opt.state_dict(), "best": best, "gen": gen.get_state(),
                     "torch_rng": torch.get_rng_state()}, out / "last.tmp")
         (out / "last.tmp").replace(last)
-        log.info("epoch %d/%d loss %.4f val %.4f ema %.4f (%.0f s)", epoch + 1, cfg.epochs, row.train_loss,
-                 acc, acc_ema, row.seconds)
+        log.info("epoch %d/%d loss %.4f val %.4f ema %.4f room %.3f/%.3f (%.0f s)", epoch + 1, cfg.epochs,
+                 row.train_loss, acc, acc_ema, kept[45], kept[32], row.seconds)
         if progress:
             progress(row)
 
-    best_state = torch.load(out / "best.pt", map_location="cpu", weights_only=False)
+    best_state = torch.load(out / "best.pt", map_location="cpu", weights_only=True)
     final = build_model(cfg.arch, num_channels=1)
     final.load_state_dict(best_state["model"])
     summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],
