@@ -80,20 +80,35 @@ def _scene_bands(timeline: Timeline):
     }
 
 
+def _hover_header(timeline: Timeline, series, kind: str) -> dict | None:
+    """An invisible trace whose hover line heads the unified hover box: scene, timecode, faces (once)."""
+    if not len(series):
+        return None
+    codes = np.array([timecode(t, timeline.fps) for t in series["time_s"]], dtype=object)
+    faces = series["faces"].to_numpy()
+    custom = np.column_stack([series["scene"].to_numpy(), codes,
+                              np.where(faces == 1, "1 face", np.char.add(faces.astype(str), " faces"))])
+    return {"type": kind, "x": series["time_s"].to_numpy(), "y": np.zeros(len(series)), "mode": "markers",
+            "marker": {"size": 0.1, "opacity": 0}, "showlegend": False, "name": "",
+            "customdata": custom, "hovertemplate": "<b>scene %{customdata[0]}</b> · %{customdata[1]} · "
+                                                   "%{customdata[2]}<extra></extra>"}
+
+
 def _emotion_lines(timeline: Timeline, series) -> list[dict]:
-    """Scene bands, one line per emotion (gaps where no face was seen), hatched moments without a face."""
+    """Scene bands, one line per emotion (gaps where no face was seen), hatched moments without a face.
+
+    The unified hover box reads: one header line (scene, timecode, faces), then one line per emotion.
+    """
     kind = "scattergl" if len(series) > WEBGL_POINTS else "scatter"
-    codes = [timecode(t, timeline.fps) for t in series["time_s"]]
-    custom = np.column_stack([series["scene"].to_numpy(), np.array(codes, dtype=object),
-                              series["faces"].to_numpy()]) if len(series) else None
     times = series["time_s"].to_numpy()
     lines = [{
         "type": kind, "x": times, "y": series[label].to_numpy(), "mode": "lines", "name": label,
-        "connectgaps": False, "line": {"color": emotion_hex(label), "width": 1.8}, "customdata": custom,
-        "hovertemplate": (f"<b>{label}</b> %{{y:.0%}}<br>scene %{{customdata[0]}} · %{{customdata[1]}}"
-                          "<br>faces: %{customdata[2]}<extra></extra>"),
+        "connectgaps": False, "line": {"color": emotion_hex(label), "width": 1.8},
+        "hovertemplate": f"{label} %{{y:.0%}}<extra></extra>",
     } for label in timeline.labels]
-    return [_scene_bands(timeline), *lines, _no_face_bands(timeline, series)]
+    bands = {**_scene_bands(timeline), "hoverinfo": "skip"}
+    bands.pop("hovertemplate")
+    return [bands, _hover_header(timeline, series, kind), *lines, _no_face_bands(timeline, series)]
 
 
 def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], dict]:
@@ -103,8 +118,7 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
     valence = sum(series[lab].to_numpy() * VALENCE.get(lab, 0) for lab in timeline.labels)
     moments = {"type": "scatter", "x": series["time_s"].to_numpy(), "y": valence, "mode": "markers",
                "name": "moment", "marker": {"size": 4, "color": "rgba(90,90,90,0.45)"},
-               "customdata": [timecode(t, timeline.fps) for t in series["time_s"]],
-               "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
+               "hovertemplate": "mood (valence) %{y:+.2f}<extra></extra>"}
     xs, ys, names = [], [], []
     for r in timeline.rows:
         xs += [r.start_s, r.end_s, None]
@@ -112,7 +126,7 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
         names += [f"scene {r.scene} {r.name}".strip()] * 3
     scenes = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "scene",
               "line": {"color": "#3b6ea8", "width": 3}, "customdata": names,
-              "hovertemplate": "%{customdata}<br>valence %{y:+.2f}<extra></extra>"}
+              "hovertemplate": "%{customdata}: mood %{y:+.2f}<extra></extra>"}
     traces = [moments, scenes]
     if yaxis != "y":
         for t in traces:
@@ -123,6 +137,11 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
 
 
 _PROBABILITY = {"title": {"text": "probability"}, "range": [0, 1], "tickformat": ".0%"}
+#: Legends sit above the plotting area (anchored at their bottom), so they never cover bars or lines.
+_LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+#: Valence in a crew's words: the mood of the faces, from negative (-1) to positive (+1).
+_MOOD_AXIS = {"title": {"text": "mood (valence)"}, "range": [-1, 1], "domain": [0, 0.27], "anchor": "x",
+              "tickvals": [-1, 0, 1], "ticktext": ["−1 negative", "0", "+1 positive"]}
 
 
 def timeline_figure(timeline: Timeline, height: int = 380):
@@ -132,7 +151,7 @@ def timeline_figure(timeline: Timeline, height: int = 380):
     # "x unified": one hover box per moment listing every emotion's value.
     return _figure(_emotion_lines(timeline, series), {
         "height": height, "barmode": "overlay", "bargap": 0, "hovermode": "x unified",
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 40}, "legend": {"orientation": "h", "y": 1.08, "x": 0},
+        "margin": {"l": 50, "r": 10, "t": 70, "b": 40}, "legend": _LEGEND_ABOVE,
         "xaxis": _time_axis(end), "yaxis": _PROBABILITY})
 
 
@@ -143,9 +162,9 @@ def timeline_with_arc(timeline: Timeline, height: int = 560):
     valence, zero = _valence(timeline, series, yaxis="y2")
     return _figure([*_emotion_lines(timeline, series), *valence], {
         "height": height, "barmode": "overlay", "bargap": 0, "hovermode": "x unified",
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 40}, "legend": {"orientation": "h", "y": 1.06, "x": 0},
+        "margin": {"l": 50, "r": 10, "t": 70, "b": 40}, "legend": _LEGEND_ABOVE,
         "xaxis": {**_time_axis(end), "anchor": "y2"}, "yaxis": {**_PROBABILITY, "domain": [0.36, 1]},
-        "yaxis2": {"title": {"text": "valence"}, "range": [-1, 1], "domain": [0, 0.27], "anchor": "x"},
+        "yaxis2": _MOOD_AXIS,
         "shapes": [zero]})
 
 
@@ -171,8 +190,8 @@ def scene_bars(timeline: Timeline, height: int = 320):
                                       "<br>no face<extra></extra>"})
     end = timeline.scenes[-1].end if timeline.scenes else 1.0
     return _figure(bars, {
-        "barmode": "stack", "bargap": 0, "height": height, "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": 1.1, "x": 0}, "xaxis": _time_axis(end),
+        "barmode": "stack", "bargap": 0, "height": height, "margin": {"l": 50, "r": 10, "t": 70, "b": 40},
+        "legend": _LEGEND_ABOVE, "xaxis": _time_axis(end),
         "yaxis": {"title": {"text": "mean probability"}, "range": [0, 1], "tickformat": ".0%"}})
 
 

@@ -54,7 +54,7 @@ def _pct(v: float) -> str:
 def _table(report) -> str:
     fps = report.info.fps
     head = ("<tr><th>Key frame</th><th>Scene</th><th>Name</th><th>Start</th><th>End</th><th>Length</th>"
-            "<th>Faces in</th><th>Dominant</th><th>Valence</th><th>Peak</th></tr>")
+            "<th>Faces in</th><th>Dominant</th><th title='the mood of the faces, from -1 negative to +1 positive'>Mood (valence)</th><th>Peak</th></tr>")
     rows = []
     for r, thumb in zip(report.rows, report.thumbnails):
         start, end = timecode(r.start_s, fps), timecode(r.end_s, fps)

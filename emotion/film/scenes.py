@@ -237,6 +237,38 @@ def fixed_windows(every: float, end_time: float, fps: float) -> tuple[Scene, ...
                  for i, (a, b) in enumerate(itertools.pairwise(edges)))
 
 
+#: An unnamed gap shorter than this between (or around) listed scenes joins its neighbour: a list whose last
+#: scene ends a frame before the film does should not make a scene of that frame.
+SLIVER_S = 1.0
+
+
+def _absorb_slivers(bounds: list[tuple[float, float, str]], notes: list[str],
+                    fps: float | None) -> list[tuple[float, float, str]]:
+    """Unnamed gaps under :data:`SLIVER_S` merged into the listed scene before them (or after, at the start)."""
+    from .timeline import timecode
+
+    if not any(name for _, _, name in bounds):
+        return bounds
+    out = list(bounds)
+    i = 0
+    while i < len(out):
+        a, b, name = out[i]
+        if name or b - a >= SLIVER_S or len(out) == 1:
+            i += 1
+            continue
+        where = i - 1 if i > 0 and out[i - 1][2] else i + 1 if i + 1 < len(out) and out[i + 1][2] else None
+        if where is None:
+            i += 1
+            continue
+        na, nb, neighbour = out[where]
+        out[where] = (min(na, a), max(nb, b), neighbour)
+        notes.append(f"The {b - a:.2f} s from {timecode(a, fps)} to {timecode(b, fps)} is in no listed scene; "
+                     f"it is counted in '{neighbour}' (gaps under {SLIVER_S:g} s join their neighbour).")
+        del out[i]
+        i = max(0, i - 1)
+    return out
+
+
 def listed_scenes(spans: Sequence[tuple[str, float, float]], end_time: float,
                   fps: float) -> tuple[tuple[Scene, ...], tuple[str, ...], list[str]]:
     """Contiguous scenes from a crew's list of ``(name, start, end)``: gaps become unnamed scenes.
@@ -266,6 +298,7 @@ def listed_scenes(spans: Sequence[tuple[str, float, float]], end_time: float,
         cursor = end
     if cursor < end_time - 1e-6 or not bounds:
         bounds.append((cursor, end_time, ""))
+    bounds = _absorb_slivers(bounds, notes, fps)
     scenes = tuple(Scene(i + 1, a, b, round(a * rate), max(round(a * rate), round(b * rate)))
                    for i, (a, b, _) in enumerate(bounds))
     return scenes, tuple(n for _, _, n in bounds), notes

@@ -118,7 +118,8 @@ def _arc_text(arc) -> str:
     def word(v):
         return "positive" if v > 0.1 else "negative" if v < -0.1 else "balanced"
 
-    return f"Valence goes from {a:+.2f} ({word(a)}) in the first third to {b:+.2f} ({word(b)}) in the last."
+    return (f"The mood of the faces (valence, from -1 negative to +1 positive) goes from {a:+.2f} ({word(a)}) "
+            f"in the first third to {b:+.2f} ({word(b)}) in the last.")
 
 
 def summarize(report, top: int = TOP) -> FilmSummary:

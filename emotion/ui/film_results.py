@@ -196,7 +196,8 @@ def _detail(report: VideoReport, timeline, thumbs, noun: str) -> None:
              Stat("Faces per frame", f"{row.mean_faces:.1f}")]
     if row.dominant_emotion:
         stats += [Stat("Dominant", f"{row.dominant_emotion} {row.dominant_share:.0%}"),
-                  Stat("Valence", f"{row.valence:+.2f}"),
+                  Stat("Mood (valence)", f"{row.valence:+.2f}",
+                       help="the faces' mood, from -1 (negative) through 0 (balanced) to +1 (positive)"),
                   Stat("Peak", f"{row.peak_emotion} {row.peak_probability:.0%}",
                        note=f"at {timecode(row.peak_time_s, timeline.fps)}")]
     right.html(stats_html(stats, per_row=3, size="1.75rem"))

@@ -27,22 +27,31 @@ def _timeline(n_samples=8, faces=True):
 def test_timeline_has_scene_bands_and_one_line_per_emotion_with_scene_hover():
     fig = timeline_figure(_timeline())
     assert fig.layout.hovermode == "x unified"          # one hover box listing every emotion
-    bands, *lines = fig.data
+    bands, header, *lines = fig.data
     assert bands.type == "bar" and len(bands.x) == 2
-    assert list(bands.width) == [1.0, 1.0] and "scene" in bands.hovertemplate
+    assert list(bands.width) == [1.0, 1.0] and bands.hoverinfo == "skip"
     assert [t.name for t in lines] == list(LABELS)
     assert [t.line.color for t in lines] == [emotion_hex(k) for k in LABELS]
     happy = lines[0]
     np.testing.assert_allclose(happy.y, 0.6, atol=1e-6)
-    assert "scene %{customdata[0]}" in happy.hovertemplate and "%{customdata[1]}" in happy.hovertemplate
-    assert happy.customdata[5][0] == 2 and happy.customdata[5][1] == "00:00:01.250"
+    # Field report: "scene 4 · 00:00:51.760 faces: 1" repeated under every emotion. One header line, then
+    # one short line per emotion.
+    assert happy.hovertemplate == "happy %{y:.0%}<extra></extra>" and happy.customdata is None
+    assert header.showlegend is False and header.marker.opacity == 0
+    assert "scene %{customdata[0]}" in header.hovertemplate and "<br>" not in header.hovertemplate
+    assert [str(v) for v in header.customdata[5]] == ["2", "00:00:01.250", "1 face"]   # no frame rate known: milliseconds
     assert fig.layout.xaxis.range == (0, 2.0)
+
+
+def test_legends_sit_above_the_plot_and_never_cover_it():
+    for fig in (timeline_figure(_timeline()), scene_bars(_timeline()), timeline_with_arc(_timeline())):
+        assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
 
 
 def test_long_films_switch_to_webgl():
     fig = timeline_figure(_timeline(n_samples=WEBGL_POINTS + 10))
-    assert fig.data[1].type == "scattergl"
-    assert timeline_figure(_timeline()).data[1].type == "scatter"
+    assert fig.data[2].type == "scattergl"
+    assert timeline_figure(_timeline()).data[2].type == "scatter"
 
 
 def test_scene_bars_stack_per_scene_with_duration_widths():

@@ -175,3 +175,20 @@ def test_scene_list_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00\x81" * 10)
     with pytest.raises(SettingsError, match="not a UTF-8 text file"):
         read_scene_list(binary)
+
+
+@pytest.mark.parametrize("spans, end, expected, absorbed", [
+    # Field report: the last listed scene ends a frame short of a 144.144 s film.
+    ([("Open", 0.0, 40.0), ("Chase", 40.0, 95.0), ("Finale", 95.0, 144.1)], 144.144,
+     [("Open", 0.0, 40.0), ("Chase", 40.0, 95.0), ("Finale", 95.0, 144.144)], 1),
+    ([("A", 0.3, 10.0), ("B", 10.5, 20.0)], 20.0, [("A", 0.0, 10.5), ("B", 10.5, 20.0)], 2),
+    ([("A", 0.0, 10.0), ("B", 12.0, 20.0)], 20.0, [("A", 0.0, 10.0), ("", 10.0, 12.0), ("B", 12.0, 20.0)], 0),
+])
+def test_gaps_under_a_second_join_the_neighbouring_listed_scene(spans, end, expected, absorbed):
+    from emotion.film.scenes import listed_scenes
+
+    scenes, names, notes = listed_scenes(spans, end, 25)
+    got = [(n, round(s.start, 3), round(s.end, 3)) for s, n in zip(scenes, names)]
+    assert got == [(n, round(a, 3), round(b, 3)) for n, a, b in expected]
+    assert [s.number for s in scenes] == list(range(1, len(scenes) + 1))
+    assert sum("is in no listed scene" in n for n in notes) == absorbed

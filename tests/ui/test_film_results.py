@@ -25,7 +25,7 @@ def _strip(n_rows: int):
 
         rows = [SimpleNamespace(scene=i, name="", start_s=2.0 * (i - 1), dominant_emotion="happy")
                 for i in range(1, n + 1)]
-        _key_frame_strip(rows, [b""] * n, "shot")
+        _key_frame_strip(SimpleNamespace(rows=rows, fps=25.0), [b""] * n, "shot")
 
     return AppTest.from_function(script, args=(n_rows,), default_timeout=60).run()
 
@@ -41,20 +41,26 @@ def test_the_strip_starts_with_its_first_rows_and_grows_on_request():
     assert more.label == f"Show {30 - STRIP_FIRST} more key frames"      # fewer than a step are left
     more.click().run()
     assert _shown(at) == list(range(1, 31)) and not [b for b in at.button if b.key == "film.strip_more"]
-    assert not at.slider, "all 30 shown: nothing to scroll"
+    assert not at.slider
 
 
-def test_a_long_film_scrolls_and_shows_at_most_strip_max(monkeypatch):
+def test_a_long_film_shows_more_on_request_up_to_strip_max_and_no_slider():
+    # Field report: a "First shot shown" slider (1-81) sat above the key frames; "Show more" is the one way on.
     at = _strip(100)
-    at.slider(key="film.strip_from").set_value(100 - STRIP_FIRST + 1).run()     # the last twelve
-    assert _shown(at) == list(range(100 - STRIP_FIRST + 1, 101))
+    assert not at.slider and _shown(at) == list(range(1, STRIP_FIRST + 1))
     at.button(key="film.strip_more").click().run()
-    count = STRIP_FIRST + STRIP_STEP
-    assert at.slider(key="film.strip_from").value == 100 - count + 1, "the slider's range shrank with it"
-    assert _shown(at) == list(range(100 - count + 1, 101))
+    assert _shown(at) == list(range(1, STRIP_FIRST + STRIP_STEP + 1))
     while [b for b in at.button if b.key == "film.strip_more"]:
         at.button(key="film.strip_more").click().run()
-    assert len(_shown(at)) == STRIP_MAX and not at.exception
+    assert _shown(at) == list(range(1, STRIP_MAX + 1)) and not at.exception and not at.slider
+    assert f"The first {STRIP_MAX} of 100 shots" in " ".join(c.value for c in at.caption)
+
+
+def test_each_key_frame_is_one_clickable_tile():
+    at = _strip(3)
+    labels = [b.label for b in at.button if b.key.startswith("film.strip_play")]
+    assert labels == ["Play"] * 3
+    assert "st-key-film-tile" in " ".join(h.proto.body for h in at.get("html")), "the tile's play button covers it"
 
 
 def test_a_key_frames_play_button_reaches_the_player():
