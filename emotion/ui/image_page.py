@@ -7,6 +7,7 @@ Streamlit); :func:`render` draws the page.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import partial
 
@@ -75,8 +76,10 @@ def probability_chart(face: FaceResult, title: str):
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=[emotion_hex(lab) for lab in labels],
                            text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    # The axis runs past 100 % so the label outside a full bar ("100%") has room and is never cut.
     fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"))
+                      xaxis=dict(range=[0, 1.18], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"))
     return fig
 
 
@@ -188,6 +191,7 @@ def render(loaded: Loaded) -> None:
     if model_missing(loaded):
         return
     uploads = st.file_uploader("Photos", type=list(IMAGE_TYPES), key="image_upload", accept_multiple_files=True,
+                               max_upload_size=max(1, math.ceil(MAX_PHOTO_MB)),   # it then says "50MB per file"
                                help=f"JPEG, PNG, WebP, BMP or TIFF; up to {MAX_PHOTO_MB} MB each, "
                                     f"{MAX_PHOTOS} at a time")
     if not uploads:

@@ -141,3 +141,21 @@ def test_handler_directly(tiny_model, photo, yunet_path):
     assert json.loads(analysis.json())[0]["path"] == "two.jpg"
     with pytest.raises(UnreadableMedia, match=r"^bad\.gif: not an image"):
         analyze_upload(b"GIF89a-but-not-really", "bad.gif", det)
+
+
+def test_the_uploader_itself_says_the_pages_limit(page):
+    # Field report: the uploader said "2GB per file" (the server's film limit) while photos stop at 50 MB.
+    from emotion.ui.image_page import MAX_PHOTO_MB
+
+    assert page.file_uploader[0].proto.max_upload_size_mb == MAX_PHOTO_MB == 50
+
+
+def test_a_full_bar_has_room_for_its_100_percent_label():
+    from types import SimpleNamespace
+
+    from emotion.ui.image_page import probability_chart
+
+    fig = probability_chart(SimpleNamespace(probabilities={"happy": 1.0, "sad": 0.0}), "face 1")
+    assert list(fig.data[0].text) == ["100%", "0%"] and fig.data[0].textposition == "outside"
+    assert fig.layout.xaxis.range[1] >= 1.15, "the axis leaves room right of a full bar for its label"
+    assert list(fig.layout.xaxis.tickvals)[-1] == 1
