@@ -115,10 +115,11 @@ def test_photo_size_limit_is_the_pages_own(size, refused):
         assert message.startswith("poster.tif is ") and "up to 50 MB" in message and "/" not in message
 
 
-def test_an_oversized_photo_gets_a_plain_message_and_the_others_are_analysed(page, monkeypatch):
+def test_an_oversized_photo_gets_a_plain_message_and_the_others_are_analysed(open_page, monkeypatch):
     import emotion.ui.image_page as image_page
 
     monkeypatch.setattr(image_page, "MAX_PHOTO_MB", 0.001)    # 1 kB: the big one is refused
+    page = open_page("views/1_Image.py")    # opened with that limit (the uploader's identity includes it)
     small = png_bytes(np.full((8, 8, 3), 180, np.uint8))
     big = png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8))
     page.file_uploader[0].set_value([("big.png", big, "image/png"), ("small.png", small, "image/png")]).run()
