@@ -7,9 +7,14 @@ one character. Boxes are linked by overlap (IoU), greedily, best pair first,
 and never across a cut: a new shot starts new tracks (:func:`assign_tracks`,
 over a whole film's face table at once).
 
-The webcam follows faces frame by frame instead (:class:`FaceTracker`): the
-same matcher, with state that lives on across frames until a face has been
-unseen for ``ttl_s`` seconds.
+The webcam follows faces frame by frame instead (:class:`FaceTracker`). A busy
+machine may read only one frame a second, and a person moves more than a box's
+width in that time, so overlap alone splits one person into many faces. The
+tracker therefore matches by overlap first, then by position and time: a box
+whose centre lies within a reach that grows with the time since the track was
+last seen (and whose size is similar) continues it. A track unseen for a while
+is kept as *lost* for ``memory_s`` seconds; a face that reappears where it was
+lost takes its number back.
 
 >>> assign_tracks(sample=[0, 1, 1], time=[0.0, 0.25, 0.25], scene=[1, 1, 1],
 ...               boxes=[[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]).tolist()
@@ -148,30 +153,97 @@ def smooth_tracks(track, time, probs, sigma: float = 0.5) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def _centres_and_sizes(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
+    sizes = np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 1e-6, None) * np.clip(boxes[:, 3] - boxes[:, 1], 1e-6, None))
+    return centres, sizes
+
+
+def match_by_position(boxes, previous, ids, ages, iou: float = 0.3, reach: float = 0.75,
+                      reach_per_s: float = 1.0, max_reach: float = 2.5) -> list:
+    """Like :func:`match_boxes`, then by position and time for the boxes overlap left unmatched.
+
+    ``ages[j]`` is how long ago (s) previous box ``j`` was seen. A box continues a
+    previous one whose centre is within ``reach + reach_per_s * age`` face sizes (at
+    most ``max_reach``) and whose size is within a factor 1.6. Overlap matches come
+    first; then the nearest pairs, greedily.
+
+    >>> match_by_position([[15, 0, 25, 10]], [[0, 0, 10, 10]], ids=[4], ages=[1.0])
+    [4]
+    >>> match_by_position([[60, 0, 70, 10]], [[0, 0, 10, 10]], ids=[4], ages=[1.0])
+    [None]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    previous = np.asarray(previous, np.float64).reshape(-1, 4)
+    ids = list(ids)
+    chosen = match_boxes(boxes, previous, ids, iou)
+    free_new = [i for i, c in enumerate(chosen) if c is None]
+    free_old = [j for j, t in enumerate(ids) if t not in chosen]
+    if not free_new or not free_old:
+        return chosen
+    c_new, s_new = _centres_and_sizes(boxes[free_new])
+    c_old, s_old = _centres_and_sizes(previous[free_old])
+    ages = np.asarray(ages, np.float64)[free_old]
+    size = np.maximum(s_new[:, None], s_old[None, :])
+    dist = np.linalg.norm(c_new[:, None, :] - c_old[None, :, :], axis=2) / size
+    limit = np.minimum(reach + reach_per_s * np.maximum(ages, 0.0), max_reach)[None, :]
+    ratio = np.maximum(s_new[:, None], s_old[None, :]) / np.minimum(s_new[:, None], s_old[None, :])
+    ok = (dist <= limit) & (ratio <= 1.6)
+    order = np.argsort(np.where(ok, dist, np.inf), axis=None, kind="stable")
+    taken: set[int] = set()
+    for flat in order:
+        a, b = divmod(int(flat), len(free_old))
+        if not ok[a, b]:
+            break
+        i, j = free_new[a], free_old[b]
+        if chosen[i] is None and j not in taken:
+            chosen[i] = ids[j]
+            taken.add(j)
+    return chosen
+
+
 class FaceTracker:
-    """Assigns each face box a track id that persists while the face stays in view.
+    """Assigns each face box a track id that persists while the face stays in view, whatever the frame rate.
+
+    Matching (see the module docstring): overlap, then position and time. A track
+    unseen for more than ``ttl_s`` is *lost*; it is forgotten after ``memory_s``,
+    and until then a face that appears near where it was lost (and that no
+    visible track claims) takes its id back. Two faces seen at once never share
+    an id.
 
     Not thread-safe: one tracker belongs to one analysis thread.
     """
 
-    def __init__(self, iou: float = 0.3, ttl_s: float = 2.0):
+    def __init__(self, iou: float = 0.3, ttl_s: float = 2.0, memory_s: float = 10.0):
         self.iou = float(iou)
         self.ttl_s = float(ttl_s)
+        self.memory_s = max(float(memory_s), self.ttl_s)
         self._next = 1
         self._boxes: dict[int, np.ndarray] = {}
         self._seen: dict[int, float] = {}
 
     def reset(self) -> None:
         """Forget every track; ids start again at 1."""
-        self.__init__(self.iou, self.ttl_s)
+        self.__init__(self.iou, self.ttl_s, self.memory_s)
 
     def update(self, boxes, now: float) -> tuple[int, ...]:
         """Track ids for ``boxes`` (N, 4) seen at time ``now`` (seconds), in the same order."""
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-        for tid in [t for t, seen in self._seen.items() if now - seen > self.ttl_s]:
+        for tid in [t for t, seen in self._seen.items() if now - seen > self.memory_s]:
             del self._boxes[tid], self._seen[tid]
-        ids = list(self._boxes)
-        assigned = match_boxes(boxes, [self._boxes[t] for t in ids], ids, self.iou)
+        # Visible tracks first (overlap, then position); what is left may return to a lost track nearby.
+        visible = [t for t in self._boxes if now - self._seen[t] <= self.ttl_s]
+        assigned = match_by_position(boxes, [self._boxes[t] for t in visible], visible,
+                                     [now - self._seen[t] for t in visible], self.iou)
+        lost = [t for t in self._boxes if t not in visible]
+        left = [i for i, a in enumerate(assigned) if a is None]
+        if left and lost:
+            back = match_by_position(boxes[left], [self._boxes[t] for t in lost], lost,
+                                     [now - self._seen[t] for t in lost], self.iou, reach=1.0, reach_per_s=0.25,
+                                     max_reach=2.0)
+            for i, tid in zip(left, back):
+                assigned[i] = tid
         for i, box in enumerate(boxes):
             if assigned[i] is None:
                 assigned[i] = self._next

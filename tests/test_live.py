@@ -73,20 +73,20 @@ def test_callback_returns_annotated_frame_after_analysis(fmt):
 
 
 def test_overlay_numbers_faces_by_track_id_like_the_page():
-    # A face is seen, leaves for longer than the track's time to live, and comes back: it is
-    # track 2 now, and the video must say "2" as the page and its chart do, not "1" (its
-    # place among the faces of this frame).
+    # A face is seen, leaves for longer than the track's time to live, and another face appears elsewhere:
+    # it is track 2, and the video must say "2" as the page and its chart do, not "1" (its place among
+    # the faces of this frame).
     from emotion.annotate import annotate
 
     clock = FakeClock()
     session = LiveSession(LiveSettings(track_ttl_s=1.0), FakeDetector(), clock=clock, wall=clock, autostart=False)
-    for x, wait in ((50, 0.0), (None, 0.5), (50, 2.0)):
+    for x, wait in ((10, 0.0), (None, 0.5), (125, 2.0)):
         clock.advance(wait)
         rgb = np.full((120, 160, 3), 20, np.uint8) if x is None else frame_with_square(x, 30).to_ndarray(format="rgb24")
         session.submit(rgb)
         report = session.step()
     assert report.tracks == (2,)
-    plain = frame_with_square(50, 30).to_ndarray(format="rgb24")
+    plain = frame_with_square(125, 30).to_ndarray(format="rgb24")
     drawn = session.overlay(plain)
     assert np.array_equal(drawn, annotate(plain, report.result, numbers=(2,)))
     assert not np.array_equal(drawn, annotate(plain, report.result))

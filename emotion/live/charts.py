@@ -43,17 +43,15 @@ def rolling_figure(rolling, window_s: float | None = None, max_tracks: int = MAX
 
 
 def summary_title(summary) -> str:
-    """``Mean emotion over 9.4 s (faces in 9 of its 10 seconds)``: faces are counted per started second,
-    so both numbers count the same thing (a 9.4 s recording touches 10 seconds).
+    """``Mean emotion over 21 s (faces in 11 of its 21 seconds)``: one length, in whole seconds, as the page
+    says it (:attr:`~emotion.live.recorder.Recording.seconds`).
 
-    >>> summary_title({"duration_s": 9.4, "seconds_with_faces": 10})
-    'Mean emotion over 9.4 s (faces in 10 of its 10 seconds)'
+    >>> summary_title({"duration_s": 21.04, "seconds": 21, "seconds_with_faces": 11})
+    'Mean emotion over 21 s (faces in 11 of its 21 seconds)'
     """
-    import math
-
-    seconds = int(summary["seconds_with_faces"])
-    total = max(seconds, math.ceil(float(summary["duration_s"]) - 1e-9), 1)
-    return f"Mean emotion over {float(summary['duration_s']):.1f} s (faces in {seconds} of its {total} seconds)"
+    total = int(summary.get("seconds") or max(1, round(float(summary["duration_s"]))))
+    seconds = min(int(summary["seconds_with_faces"]), total)
+    return f"Mean emotion over {total} s (faces in {seconds} of its {total} seconds)"
 
 
 def summary_figure(recording):

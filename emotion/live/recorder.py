@@ -54,10 +54,18 @@ class Recording:
     def __post_init__(self) -> None:
         if self.duration_s < 0:
             raise ValueError(f"Recording.duration_s: expected >= 0, got {self.duration_s}")
+        if self.rows and max(r.second for r in self.rows) >= self.seconds:
+            raise ValueError(f"Recording: a row for second {max(r.second for r in self.rows)} in a "
+                             f"{self.seconds}-second recording")
         for row in self.rows:
             if row.has_face and len(row.probabilities) != len(self.labels):
                 raise ValueError(f"Recording: row for second {row.second} has {len(row.probabilities)} "
                                  f"probabilities, expected {len(self.labels)} ({self.labels})")
+
+    @property
+    def seconds(self) -> int:
+        """Whole seconds the recording lasted (its length rounded, at least 1): what the page says and counts."""
+        return max(1, round(self.duration_s))
 
     @property
     def face_rows(self) -> tuple[SecondRow, ...]:
@@ -104,7 +112,8 @@ class Recording:
             for r in faces:
                 share[self.dominant(r)] += 1.0 / len(faces)
         top = max(mean, key=mean.get) if len(faces) else NO_FACE
-        return {"duration_s": self.duration_s, "seconds_with_faces": len({r.second for r in faces}),
+        return {"duration_s": self.duration_s, "seconds": self.seconds,
+                "seconds_with_faces": len({r.second for r in faces}),
                 "tracks": len({r.track for r in faces}), "frames": int(sum(r.frames for r in self.rows)),
                 "mean": mean, "dominant_share": share, "dominant": top}
 
@@ -156,10 +165,19 @@ class SessionRecorder:
         """End the recording at ``now`` and return it; the recorder is idle afterwards."""
         if self._started is None:
             raise RuntimeError("stop() called while not recording; call start() first")
-        rows = []
+        duration = max(0.0, float(now) - self._started)
+        # A recording of 21.04 s is 21 seconds long: frames of its last, partial second join second 20, so the
+        # length said and the seconds counted agree.
+        last = max(1, round(duration)) - 1
+        sums: dict[tuple[int, int], list] = {}
         for (second, track), (frames, total) in sorted(self._sums.items()):
+            entry = sums.setdefault((min(second, last), track), [0, None])
+            entry[0] += frames
+            entry[1] = total if entry[1] is None else (entry[1] + total if total is not None else entry[1])
+        rows = []
+        for (second, track), (frames, total) in sorted(sums.items()):
             probs = tuple(float(p) for p in total / frames) if track else ()
             rows.append(SecondRow(second, track, frames, probs))
-        recording = Recording(self._started, max(0.0, float(now) - self._started), self._labels, tuple(rows))
+        recording = Recording(self._started, duration, self._labels, tuple(rows))
         self._started, self._sums = None, {}
         return recording

@@ -126,7 +126,7 @@ def recording_results(board: LiveBoard) -> None:
     if not rec.face_rows:
         st.info(f"Recording from {started} ({rec.duration_s:.0f} s) has no faces: nothing to summarise.")
     else:
-        st.markdown(f"Started {started}, {rec.duration_s:.0f} s, {summary['tracks']} face track(s), "
+        st.markdown(f"Started {started}, {rec.seconds} s, {summary['tracks']} face track(s), "
                     f"{summary['frames']} analysed frames. Most present emotion: **{summary['dominant']}** "
                     f"(mean {summary['mean'][summary['dominant']]:.0%}).")
         left, right = st.columns(2)
