@@ -137,8 +137,9 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
 
 
 _PROBABILITY = {"title": {"text": "probability"}, "range": [0, 1], "tickformat": ".0%"}
-#: Legends sit above the plotting area (anchored at their bottom), so they never cover bars or lines.
-_LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+#: Legends sit above the plotting area (anchored at their bottom), so they never cover bars or lines; in the
+#: emotions' own order (Plotly lists a stack's traces reversed by default).
+_LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "normal"}
 #: Valence in a crew's words: the mood of the faces, from negative (-1) to positive (+1).
 _MOOD_AXIS = {"title": {"text": "mood (valence)"}, "range": [-1, 1], "domain": [0, 0.27], "anchor": "x",
               "tickvals": [-1, 0, 1], "ticktext": ["−1 negative", "0", "+1 positive"]}

@@ -390,6 +390,11 @@ def render(loaded: Loaded) -> None:
             if start:
                 slot.empty()
             elif partial is not None:
+                # The note above already says where it stopped and how to go on.
+                from dataclasses import replace
+
+                partial = replace(partial, warnings=tuple(w for w in partial.warnings
+                                                          if not w.startswith("The analysis was stopped")))
                 show_report(_segmented(key, partial, segments, listed), key, stored.path)
                 return
             else:

@@ -84,17 +84,20 @@ def _player(path: Path | None, report: VideoReport) -> None:
 
 
 def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
-    st.markdown(f"**{title}**")
+    st.markdown(f"**{title}** <small>· click a picture to play the film from there</small>", unsafe_allow_html=True)
     if not moments:
         st.caption("None: no face was seen.")
         return
+    st.html(_TILE_CSS)
     cols = st.columns(len(moments))
     for i, (col, m) in enumerate(zip(cols, moments)):
+        tile = col.container(key=f"{_P}tile_{key}{i}")
         if m.thumbnail:
-            col.image(m.thumbnail, caption=m.label, width="stretch")
+            tile.image(m.thumbnail, caption=m.label, width="stretch")
         else:
-            col.caption(m.label)
-        col.button("Play", icon=PLAY, key=f"{_P}{key}{i}", on_click=_play, args=(m.start,), help=f"play from {m.timecode}")
+            tile.caption(m.label)
+        tile.button("Play", icon=PLAY, key=f"{_P}{key}{i}", on_click=_play, args=(m.start,),
+                    help=f"play from {m.timecode}")
 
 
 def _clock(seconds: float) -> str:
@@ -133,13 +136,17 @@ def _show_more(count: int) -> None:
     st.session_state[f"{_P}strip_count"] = count
 
 
-#: A key frame is clickable: its play button is stretched over the picture and caption (shown on hover).
+#: A key frame or moment is clickable: its play button is stretched over the picture and caption (it shows
+#: on hover). A tile is a container keyed ``film.tile...`` holding a picture and one button.
 _TILE_CSS = """<style>
 div[class*="st-key-film-tile"] { position: relative; }
-div[class*="st-key-film-tile"] div[class*="st-key-film-strip_play"] { position: absolute; inset: 0; z-index: 2; }
-div[class*="st-key-film-tile"] div[class*="st-key-film-strip_play"] button {
-  width: 100%; height: 100%; background: transparent; border: 2px solid transparent; color: transparent; }
-div[class*="st-key-film-tile"]:hover div[class*="st-key-film-strip_play"] button {
+div[class*="st-key-film-tile"] .stElementContainer:has(.stButton) {
+  position: absolute; inset: 0; z-index: 2; width: 100% !important; height: 100% !important; max-width: none; }
+div[class*="st-key-film-tile"] .stElementContainer:has(.stButton) :is(div, span, button) {
+  width: 100% !important; height: 100% !important; max-width: none !important; }
+div[class*="st-key-film-tile"] .stButton button {
+  background: transparent; border: 2px solid transparent; color: transparent; cursor: pointer; }
+div[class*="st-key-film-tile"]:hover .stButton button {
   border-color: var(--primary-color, #ff4b4b); color: white; background: rgba(0, 0, 0, 0.25); }
 </style>"""
 
@@ -268,9 +275,12 @@ def _downloads(report: VideoReport) -> Downloads:
 
 def show_report(report: VideoReport, key: str, video_path: Path | None = None) -> None:
     """Summary and player first, then charts and tables at scene or shot level, then downloads."""
+    warnings = list(report.warnings)
     if not report.complete and report.stopped_at is not None:
-        st.warning(f"Partial results: this covers the film up to {report.tc(report.stopped_at)}.")
-    for warning in report.warnings:
+        # One message about where it stopped, not two (the analysis's own says it when it was cancelled).
+        if not any(w.startswith("The analysis was stopped") for w in warnings):
+            st.warning(f"Partial results: this covers the film up to {report.tc(report.stopped_at)}.")
+    for warning in warnings:
         st.warning(warning)
     if report.from_cache:
         st.caption("Loaded from the cache: this film was analysed before with the same model and settings.")

@@ -224,6 +224,7 @@ def test_after_cancel_the_part_done_is_drawn_in_this_and_a_new_session(app_test,
         assert [b.label for b in page.button if b.key == "film.start"] == ["Resume analysis"]
         stats = _stats(page)
         assert stats["Scenes"] and int(stats["Screen time with faces"].rstrip("%")) > 0, stats
-        assert any("stopped at" in w for w in (str(x.value) for x in page.warning)), _texts(page.warning)
+        assert "stopped" in _texts(page.info) and not any("stopped" in str(w.value) for w in page.warning), \
+            "where it stopped is said once, above the part done"
         assert page.get("plotly_chart"), "the partial report's charts are drawn"
         assert not any("Traceback" in str(m.value) for m in page.markdown)
