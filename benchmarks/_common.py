@@ -27,7 +27,7 @@ VIT_LABELS = ("sad", "disgust", "angry", "neutral", "fear", "surprise", "happy")
 
 def stand_in_checkpoint(out: Path) -> Path:
     """The bundled model's architecture (emotion.training.model_def) with random weights, saved like it."""
-    from emotion.runtime.bench import standin_resnet
+    from emotion.cli.runtime_bench import standin_resnet
     from emotion.training.model_def import ArchConfig, export_checkpoint
 
     return export_checkpoint(standin_resnet(), ArchConfig(), out)
@@ -35,7 +35,7 @@ def stand_in_checkpoint(out: Path) -> Path:
 
 def vit_base_checkpoint(out: Path) -> Path:
     """A random ViT-base image classifier shaped like the seed hub model (224 px, 7 labels), with its config."""
-    from emotion.runtime.bench import vit_base
+    from emotion.cli.runtime_bench import vit_base
 
     model = vit_base()
     model.config.id2label = dict(enumerate(VIT_LABELS))

@@ -32,7 +32,6 @@ from __future__ import annotations
 import platform
 import sys
 import time
-from pathlib import Path
 
 from _common import ROOT, YUNET
 

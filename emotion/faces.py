@@ -18,7 +18,6 @@ reason in ``detector.fallback_reason`` for the UI.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import logging
 import os
@@ -31,6 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelLoadError, SettingsError, UnreadableMedia
+from .io import file_digest
 from .paths import cache_dir
 from .settings import check_number
 from .types import Faces
@@ -311,11 +311,7 @@ def fetch_url(url: str, dest: Path, timeout: float = 20.0) -> None:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path)
 
 
 _download_lock = threading.Lock()

@@ -23,6 +23,8 @@ import pytest
 from test_webcam_browser import (CHROMIUM, LOAD_TIMEOUT_S, ROOT, VIDEO,  # noqa: F401  (fixtures)
                                  browser_api, streamlit_server, write_y4m)
 
+pytestmark = pytest.mark.browser
+
 TRAILER = ROOT.parent / "shared" / "data" / "media" / "videos" / "pjo_teaser_trailer.mp4"
 FILM_S = 20.0
 SAVED = re.compile(r"live-1 \((\d+) readings over film (\d\d):(\d\d):(\d\d\.\d+)–(\d\d):(\d\d):(\d\d\.\d+)")

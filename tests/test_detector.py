@@ -94,7 +94,7 @@ def test_build_and_get_detector_from_settings(tiny_checkpoint, monkeypatch):
 
 
 def test_build_detector_reports_a_missing_model(tmp_path, monkeypatch):
-    import emotion.model as model_mod
+    import emotion.model.checkpoint as model_mod
 
     monkeypatch.setattr(model_mod, "BUNDLED_DIR", tmp_path)
     with pytest.raises(ModelLoadError, match="bundled"):

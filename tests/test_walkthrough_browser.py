@@ -24,6 +24,8 @@ import pytest
 
 from test_webcam_browser import CHROMIUM, IN_CI, _free_port, _wait_healthy
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 TRAILER = SHARED / "media" / "videos" / "pjo_teaser_trailer.mp4"

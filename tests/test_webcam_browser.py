@@ -29,6 +29,8 @@ import pytest
 
 from emotion.labels import CANONICAL
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO = ROOT.parent / "shared" / "data" / "media" / "videos" / "liveportrait_d3_expressions.mp4"
 CHROMIUM = Path(os.environ.get("EMOTION_TEST_CHROMIUM", "/usr/bin/chromium"))

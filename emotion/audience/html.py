@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 
-from ..film.timeline import timecode
 from .charts import panel_figure
 
 _STYLE = """

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnalysisCancelled
+from ..io import atomic_write
 from ..film.cache import cache_key
 from ..film.memory import limit_arenas
 from ..film.sampling import FaceWorker, Progress, SampleJob
@@ -99,12 +100,11 @@ class ScanCache:
         target = self.path(key)
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
-            try:
-                np.savez(tmp, meta=np.array(json.dumps(meta)), **state.arrays())
-                os.replace(tmp, target)
-            finally:
-                tmp.unlink(missing_ok=True)
+            def write(tmp) -> None:
+                with open(tmp, "wb") as f:   # a file object: np.savez would add .npz to a name
+                    np.savez(f, meta=np.array(json.dumps(meta)), **state.arrays())
+
+            atomic_write(target, writer=write)
             old = sorted(self.root.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[self.keep:]
             for p in old:
                 p.unlink(missing_ok=True)

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SyncError, UnreadableMedia
+from ..io import atomic_write
 from ..paths import cache_dir
 from .audio import FRAMES_PER_S, HOP, RATE, load_audio, onset_envelope
 
@@ -153,9 +154,7 @@ def _film_envelope(film_path: Path, cache: bool) -> np.ndarray:
     env = onset_envelope(load_audio(film_path))
     if cache:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{key}.{os.getpid()}.tmp.npy")
-        np.save(tmp, env)
-        os.replace(tmp, target)
+        atomic_write(target, writer=lambda tmp: _save_npy(tmp, env))
     return env
 
 
@@ -321,3 +320,8 @@ def sync_offset(film_path: str | os.PathLike, recording_path: str | os.PathLike,
                       pieces=tuple(pieces), lags_s=lags[near] / FRAMES_PER_S, curve=score[near],
                       warnings=tuple(warnings), film_duration_s=len(film) / FRAMES_PER_S,
                       recording_duration_s=len(rec) / FRAMES_PER_S)
+
+
+def _save_npy(path, array) -> None:
+    with open(path, "wb") as f:     # a file object: np.save would add .npy to a name
+        np.save(f, array)

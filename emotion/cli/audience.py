@@ -71,7 +71,6 @@ def parse_offsets(items: list[str], reactions: list[str]) -> dict[str, float]:
 
 
 def _summary(report, syncs: dict) -> list[str]:
-    from ..film.timeline import timecode
 
     lines = [f"{report.film}: {report.viewers} viewer(s) in {len(report.reactions)} reaction(s), "
              f"{len(report.scenes)} scenes"]

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def specs_for(args: argparse.Namespace) -> list:
     """The models named by ``--models`` (``bundled`` stands for ``--model``)."""
-    from ..runtime.bench import bundled_spec, vit_base_spec
+    from .runtime_bench import bundled_spec, vit_base_spec
     from ..errors import SettingsError
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # before torch is imported, where it is not yet
     from transformers.utils import logging as hf_logging
 
-    from ..runtime.bench import json_lines, markdown, run_benchmark
+    from .runtime_bench import json_lines, markdown, run_benchmark
 
     hf_logging.disable_progress_bar()
     backends = None if args.backend == "auto" else ["eager", args.backend]

@@ -129,7 +129,6 @@ def _write(target: str, text: str) -> None:
 
 
 def _scene_lines(report) -> list[str]:
-    from ..film.timeline import timecode
 
     lines = [(f"{report.source}: {len(report.scenes)} scene(s) ({report.segmentation}) from {len(report.shots)} "
               f"shot(s), {report.info.width}x{report.info.height}, "
@@ -161,7 +160,6 @@ def run(args: argparse.Namespace) -> int:
     from ..film import analyze_video
     from ..film.scenelist import read_scene_list
     from ..film.scenes import parse_segments
-    from ..film.timeline import timecode
     from ..film.video import probe
     from ..settings import FilmSettings, Settings
 

@@ -21,7 +21,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io import atomic_write, file_digest
 from ..settings import check_number
 from .keyframes import Candidate
 from .shots import Cut
@@ -40,13 +40,9 @@ log = logging.getLogger(__name__)
 FORMAT = 2
 
 
-def file_hash(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    """sha256 of a file's content (hex), read in 4 MB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def file_hash(path: str | os.PathLike) -> str:
+    """sha256 of a file's content (hex)."""
+    return file_digest(path)
 
 
 def cache_key(content_hash: str, parts: dict[str, Any]) -> str:
@@ -281,27 +277,13 @@ def _key_lock(root: Path, key: str, create: bool = True) -> Iterator[None]:
 
 
 def _write_atomically(target: Path, *parts: bytes | memoryview) -> None:
-    """Write ``parts`` to a hidden unique temporary file, fsync it, rename it over ``target``, fsync the folder."""
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.partial")
-    try:
+    """Write ``parts`` to a unique temporary file, fsync it, rename it over ``target``, fsync the folder."""
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             for part in parts:
                 f.write(part)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    try:
-        fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+
+    atomic_write(target, writer=write, durable=True)
 
 
 def _digest(body: bytes | memoryview) -> bytes:

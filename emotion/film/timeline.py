@@ -24,8 +24,8 @@ How a scene's numbers are made (the CSV's columns):
 Times a person reads are SMPTE timecodes at the film's frame rate (``HH:MM:SS:FF``, drop-frame
 ``HH:MM:SS;FF`` at 29.97), as an editor reads them; the ``*_s`` columns keep seconds for machines.
 
->>> timecode(3725.5, 25)
-'01:02:05:12'
+>>> timecode(3725.52, 25)
+'01:02:05:13'
 >>> timecode(3725.5)          # no frame rate known: milliseconds
 '01:02:05.500'
 """

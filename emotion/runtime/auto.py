@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ..errors import BackendUnavailable
+from ..io import atomic_write
 from .backends import AUTO_ORDER, available_backends, checked
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,7 @@ def _save_decision(path, best: str, trials: list[Trial], reason: str) -> None:
                         "note": t.note} for t in trials]}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data, indent=1))
     except OSError as exc:  # a read-only cache only costs the next process a race
         log.info("auto: could not remember the decision (%s)", exc)
 

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..io import atomic_write
+
 #: file name -> media type of each result file
 RESULT_FILES: dict[str, str] = {
     "scenes.csv": "text/csv; charset=utf-8",
@@ -51,14 +53,9 @@ def headline(report) -> dict[str, Any]:
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` so that a reader sees the old file or the new one, never half of it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``data`` so that a reader sees the old file or the new one, never half of it (0600: results
+    describe people's faces)."""
+    atomic_write(path, data, mode=0o600)
 
 
 def write_results(folder: str | os.PathLike, files: dict[str, bytes]) -> Path:

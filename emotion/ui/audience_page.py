@@ -22,7 +22,6 @@ from emotion.audience.charts import panel_figure, sync_figure, viewer_figure
 from emotion.audience.html import report_html
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, analyze_video
-from emotion.film.timeline import timecode
 from emotion.paths import cache_dir
 
 from . import audience_live

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from emotion import model as model_module
+from emotion.model import checkpoint as model_module
 from emotion.detector import EmotionDetector
 from emotion.errors import BackendUnavailable, ModelLoadError
 from emotion.faces import make_face_detector

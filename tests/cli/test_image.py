@@ -60,7 +60,7 @@ def test_text_summary_and_annotated_output(files, tiny_checkpoint, tmp_path, cap
 
 
 def test_missing_model_is_one_line_not_a_traceback(files, tmp_path, monkeypatch, capsys):
-    import emotion.model as model_mod
+    import emotion.model.checkpoint as model_mod
 
     monkeypatch.setattr(model_mod, "BUNDLED_DIR", tmp_path / "none")
     assert main(["image", str(files[0]), "--detector", "haar"]) == 1
@@ -86,6 +86,7 @@ def test_python_dash_m_entry_point(files, tiny_checkpoint):
     assert "not an image" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_normal_run_of_the_bundled_model_prints_no_third_party_warnings(yunet_path, photo, tmp_path):
     """A new user's first command: results on stdout and nothing on stderr (no transformers or backend notes)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "EMOTION_CACHE_DIR": str(tmp_path / "cache"),

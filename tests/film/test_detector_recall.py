@@ -39,6 +39,7 @@ def test_scoring_by_face_counts():
 @pytest.mark.skipif(not (YUNET.exists() and all((VIDEOS / v).exists() for v in
                                                  ("pjo_teaser_trailer.mp4", "liveportrait_d3_expressions.mp4"))),
                     reason=f"needs {YUNET} and the videos in {VIDEOS} (../shared/data is not beside the repo)")
+@pytest.mark.slow
 def test_default_film_detection_finds_the_labelled_faces():
     from emotion.faces import YuNetDetector
     from emotion.film.sampling import film_face_detector, scaled_face_detector

@@ -130,6 +130,7 @@ def test_html_report_is_self_contained(report):
     assert base64.b64decode(image)[:2] == b"\xff\xd8"
 
 
+@pytest.mark.browser
 def test_html_report_opens_offline_in_a_browser(report, tmp_path):
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium")

@@ -69,6 +69,7 @@ open(sys.argv[3], "w").write(json.dumps({{"frames": report.frames_csv(), "scenes
 """
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_result(film, reference, tmp_path):
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER.format(tests=str(TESTS), root=str(ROOT)))

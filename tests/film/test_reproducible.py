@@ -62,6 +62,7 @@ def _probs(report) -> np.ndarray:
     return report.timeline.observations.probs
 
 
+@pytest.mark.slow
 def test_resumed_threaded_unthreaded_and_busy_runs_are_bit_identical(faces_film, detector, tmp_path):
     film = FilmSettings(fps=5)
     reference = analyze_video(faces_film, film=film, detector=detector, cache=False)

@@ -95,6 +95,7 @@ def test_manifest_paths_names_and_kinds(short_films, tmp_path):
         discover(tmp_path)
 
 
+@pytest.mark.ray
 def test_ray_gives_the_same_results_as_the_local_pool(local_run, short_films, model_args, tmp_path, monkeypatch,
                                                       capsys):
     pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")

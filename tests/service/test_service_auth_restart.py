@@ -71,6 +71,7 @@ def test_refuses_a_public_address_without_a_key(monkeypatch, capsys):
     assert "refusing to listen on 0.0.0.0 without an API key" in err and "--allow-remote" in err
 
 
+@pytest.mark.slow
 def test_a_restart_in_the_middle_of_a_job_resumes_it(tmp_path, model_args, long_film):
     args = [*model_args, "--workers", "1", "--state-dir", str(tmp_path / "state")]
     env = {"EMOTION_CACHE_DIR": str(tmp_path / "cache")}

@@ -19,7 +19,7 @@ def _fresh_streamlit_caches():
 @pytest.fixture
 def bundled(monkeypatch, tmp_path):
     """Point the bundled model at a directory: ``bundled(path)``; ``bundled(None)`` makes it missing."""
-    import emotion.model as model_mod
+    import emotion.model.checkpoint as model_mod
 
     def point(path):
         monkeypatch.setattr(model_mod, "BUNDLED_DIR", path if path is not None else tmp_path / "no-bundled-model")

@@ -166,6 +166,7 @@ FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "media"
 YUNET = FACES.parents[2] / "models" / "face_detection_yunet_2026may.onnx"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (FACES.exists() and YUNET.exists()), reason=f"needs {FACES} and {YUNET} (../shared/data)")
 def test_a_real_face_film_fills_the_summary_charts_and_tables(page, monkeypatch):
     monkeypatch.setenv("EMOTION_FACE_MODEL", str(YUNET))
@@ -192,6 +193,7 @@ def test_a_real_face_film_fills_the_summary_charts_and_tables(page, monkeypatch)
     assert video.proto.autoplay
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (FACES.exists() and YUNET.exists()), reason=f"needs {FACES} and {YUNET} (../shared/data)")
 def test_after_cancel_the_part_done_is_drawn_in_this_and_a_new_session(app_test, monkeypatch):
     """Field report: after Cancel the page promised the part done and showed a traceback instead."""

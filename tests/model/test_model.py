@@ -5,7 +5,8 @@ import time
 import numpy as np
 import pytest
 
-import emotion.model as model_mod
+import emotion.model.checkpoint as model_mod
+import emotion.model.emotion_model as emotion_model_mod
 from emotion.errors import ModelLoadError
 from emotion.labels import CANONICAL
 from emotion.model import HUB_UNREACHABLE, Preprocessing, checkpoint_hash, load_model
@@ -143,7 +144,7 @@ def test_predict_shapes_and_probabilities(tiny_model, rng):
 def test_predict_batches_give_the_same_answer(tiny_model, rng, monkeypatch):
     batch = crops(rng)
     whole = tiny_model.predict(batch).probs
-    monkeypatch.setattr(model_mod, "BATCH", 4)
+    monkeypatch.setattr(emotion_model_mod, "BATCH", 4)
     np.testing.assert_allclose(tiny_model.predict(batch).probs, whole, atol=1e-6)
 
 
@@ -156,7 +157,7 @@ def test_mirror_averages_each_face_with_its_mirror_image(tiny_checkpoint, tiny_m
     got = mirrored.predict(batch).probs
     np.testing.assert_allclose(got, (plain + flipped) / 2, atol=1e-5)
     assert np.abs(got - plain).max() > 1e-3  # random crops are not symmetric: the mirror changed something
-    monkeypatch.setattr(model_mod, "BATCH", 4)  # two faces (four images) a pass give the same answer
+    monkeypatch.setattr(emotion_model_mod, "BATCH", 4)  # two faces (four images) a pass give the same answer
     np.testing.assert_allclose(mirrored.predict(batch).probs, got, atol=1e-6)
 
 

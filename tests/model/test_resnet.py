@@ -1,4 +1,4 @@
-"""emotion.resnet: the plain-PyTorch ResNet gives transformers' logits, and loading it skips transformers."""
+"""emotion.model.resnet: the plain-PyTorch ResNet gives transformers' logits, and loading it skips transformers."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion import resnet
+from emotion.model import resnet
 from emotion.model import BUNDLED_DIR, load_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _transformers_logits(path: Path, x):

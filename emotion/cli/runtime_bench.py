@@ -134,8 +134,9 @@ def bundled_spec(name: str = "bundled", mirror: bool | None = None) -> ModelSpec
     ``mirror`` (default: what the checkpoint's inference.json asks) makes every face two
     network passes, the face and its mirror image, so faces/s is what the product gets.
     """
-    from ..model import BUNDLED_DIR, Preprocessing, inference_recipe, int8_calibration, resolve_checkpoint
+    from ..model import Preprocessing, checkpoint, inference_recipe, int8_calibration, resolve_checkpoint
 
+    BUNDLED_DIR = checkpoint.BUNDLED_DIR
     if name == "bundled" and not (BUNDLED_DIR / "config.json").is_file():
         from ..labels import CANONICAL
 
@@ -198,7 +199,7 @@ def environment(threads: int) -> dict:
     """Machine and software facts printed with the table."""
     import torch
 
-    from . import cpu_flags
+    from ..runtime import cpu_flags
 
     model_name = platform.processor() or platform.machine()
     try:
@@ -238,7 +239,7 @@ def run_benchmark(specs: list[ModelSpec], backends: list[str] | None = None, qui
 
 
 def _measure(specs, backends, quick, threads, progress) -> BenchReport:
-    from . import available_backends, build_runner, compare
+    from ..runtime import available_backends, build_runner, compare
 
     report = BenchReport(environment=environment(threads))
     report.environment["load_before"] = " ".join(f"{v:.1f}" for v in os.getloadavg())

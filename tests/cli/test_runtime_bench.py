@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from emotion.runtime import bench as benchmark
+from emotion.cli import runtime_bench as benchmark
 from emotion.cli import main
 from emotion.cli import bench as bench_command
 from emotion.runtime import available_backends
@@ -112,7 +112,7 @@ def test_speedups(rows, expected):
 
 
 def test_bundled_spec_uses_the_checkpoint_or_says_it_is_a_stand_in(tmp_path, monkeypatch):
-    from emotion import model as model_module
+    from emotion.model import checkpoint as model_module
 
     monkeypatch.setattr(model_module, "BUNDLED_DIR", tmp_path / "missing")
     spec = benchmark.bundled_spec()
@@ -160,7 +160,7 @@ def test_bundled_spec_follows_the_checkpoints_mirror_recipe(tmp_path):
 
 def test_the_benchmark_stand_in_has_the_training_pipelines_default_shape():
     # bench.py may not import emotion.training (inference never does); this keeps its copy of the shape honest.
-    from emotion.runtime import bench
+    from emotion.cli import runtime_bench as bench
     from emotion.training.model_def import ArchConfig
 
     arch = ArchConfig()
