@@ -65,6 +65,9 @@ LIMITS: dict[str, tuple[type, float, float, str]] = {
     "workers": (int, 1, 256, "analyses at once"),
     "max_upload_mb": (float, 0.001, 1_000_000, "MB"),
     "result_ttl_h": (float, 0.001, 87_600, "hours"),
+    "max_photo_mb": (float, 0.001, 10_000, "MB"),
+    "max_queued": (int, 1, 100_000, "jobs waiting"),
+    "max_photos_at_once": (int, 1, 1024, "photos analysed at once"),
 }
 
 

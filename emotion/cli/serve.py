@@ -22,6 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="film analyses at once; more jobs wait in the queue (default: one per core)")
     parser.add_argument("--max-upload-mb", type=float, default=2000.0, metavar="MB",
                         help="largest upload accepted, in MB (default 2000)")
+    parser.add_argument("--max-photo-mb", type=float, default=50.0, metavar="MB",
+                        help="largest photo /v1/images accepts, in MB (default 50, as the Image page)")
+    parser.add_argument("--max-queued", type=int, default=16, metavar="N",
+                        help="film and audience jobs that may wait; past it new jobs get 503 with Retry-After "
+                             "(default 16)")
+    parser.add_argument("--max-photos-at-once", type=int, default=4, metavar="N",
+                        help="photos analysed at the same time; past it a photo gets 503 with Retry-After "
+                             "(default 4)")
     parser.add_argument("--result-ttl-h", type=float, default=168.0, metavar="H",
                         help="hours a finished job and its results are kept (default 168, a week)")
     parser.add_argument("--state-dir", default=None, metavar="DIR",
@@ -45,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
                            "install them with: pip install -r requirements.txt") from None
     kw = {"workers": args.workers} if args.workers is not None else {}
     config = ServiceConfig.from_env(host=args.host, port=args.port, settings=Settings.from_args(args),
-                                    max_upload_mb=args.max_upload_mb, result_ttl_h=args.result_ttl_h,
+                                    max_upload_mb=args.max_upload_mb, max_photo_mb=args.max_photo_mb,
+                                    max_queued=args.max_queued, max_photos_at_once=args.max_photos_at_once,
+                                    result_ttl_h=args.result_ttl_h,
                                     state_dir=args.state_dir, allow_remote=args.allow_remote, **kw)
     if not config.local_only and config.api_key is None:
         if not config.allow_remote:
@@ -55,11 +65,12 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"warning: listening on {config.host} without an API key: anyone who can reach this machine can "
               "use the service; set EMOTION_API_KEY to require one", file=sys.stderr)
+    app = create_app(config)           # refuses a state folder it cannot write, in one sentence
     if not args.quiet:
         auth = "API key required" if config.api_key else "no API key"
-        print(f"emotion service on http://{config.host}:{config.port} (docs at /docs; {auth}; "
-              f"{config.workers} film analyses at once)", file=sys.stderr)
-    app = create_app(config)
+        print(f"emotion service on http://{config.host}:{config.port} (docs at /docs, offline at /reference; "
+              f"{auth}; {config.workers} film analyses at once, {config.max_queued} more may wait)",
+              file=sys.stderr)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning" if args.quiet else "info",
                 timeout_graceful_shutdown=30)
     return 0

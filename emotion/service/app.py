@@ -17,6 +17,13 @@ Every error is JSON ``{"detail": "..."}`` with a 4xx status that says what
 was wrong (a 500 only for a bug). With an API key, every ``/v1`` request needs
 ``Authorization: Bearer <key>``, compared in constant time.
 
+Back-pressure: at most ``max_queued`` film/audience jobs wait and at most
+``max_photos_at_once`` photos are analysed at once; past either, the answer is
+503 with ``Retry-After`` before the body is read, never a long wait. Photos have
+their own size limit (``max_photo_mb``, 50 MB) and must start like an image file.
+``/docs`` (Swagger UI) loads its code from a CDN and needs the internet; ``/reference``
+lists the same API offline.
+
 >>> app = create_app(ServiceConfig(settings=Settings(detector="haar")))   # doctest: +SKIP
 >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)         # doctest: +SKIP
 """
@@ -38,12 +45,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import EmotionError
-from .audience import AUDIENCE_FILES, audience_settings, check_offsets
+from .audience import AUDIENCE_FILES, audience_settings, check_offset_range, check_offsets
 from .config import ServiceConfig, client_settings
 from .jobs import FINISHED, Job, JobStore, new_id
 from .outputs import RESULT_FILES
 from .pool import JobPool, results_ready
-from .uploads import UploadError, receive_files, receive_upload, safe_name
+from .uploads import UploadError, display_name, receive_files, receive_upload
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +77,19 @@ _AUDIENCE_BODY = {"requestBody": {"required": True, "content": {
 
 
 class ApiError(Exception):
-    """An answer other than 2xx: ``status`` and a ``detail`` for the client."""
+    """An answer other than 2xx: ``status`` and a ``detail`` for the client (``retry_after`` s for a 503)."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str, retry_after: int | None = None):
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.retry_after = status, detail, retry_after
+
+
+#: The first bytes of the image files /v1/images reads (checked before anything is decoded).
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def _looks_like_image(head: bytes) -> bool:
+    return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def _settings_field(text: str | None, name: str = "settings", example: str = '{"fps": 2}') -> dict:
@@ -107,14 +122,18 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
             await run_in_threadpool(pool.shutdown)
 
     app = FastAPI(title="emotion analytics", version="1",
-                  description="Faces and emotions in photos, and scene-by-scene emotions of films, as a service.",
+                  description="Faces and emotions in photos, and scene-by-scene emotions of films, as a service. "
+                              "This interactive page loads Swagger UI from a CDN and needs the internet; "
+                              "/reference lists the same API offline.",
                   lifespan=lifespan)
     app.state.pool, app.state.store, app.state.config = pool, store, config
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers or None)
 
     @app.exception_handler(UploadError)
     async def _upload_error(request: Request, exc: UploadError):
@@ -135,7 +154,16 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
 
     @app.get("/health", summary="the service is up")
     def health() -> dict:
-        return {"status": "ok", "workers": config.workers, "queued": pool.queued()}
+        return {"status": "ok", "workers": config.workers, "queued": pool.queued(),
+                "photos_in_progress": photos_busy[0]}
+
+    @app.get("/reference", summary="the API, listed on one page that works offline", include_in_schema=False)
+    def reference():
+        from fastapi.responses import HTMLResponse
+
+        return HTMLResponse(_reference_html(app.openapi()))
+
+    photos_busy = [0]           # photos being received or analysed (the event loop is the only writer)
 
     @v1.post("/images", summary="faces and emotions in one photo", openapi_extra=_FILE_FORM)
     async def images(request: Request) -> dict:
@@ -143,24 +171,43 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         from ..export import to_record
         from ..media import load_image
 
-        with tempfile.TemporaryDirectory(prefix="upload-", dir=store.root / "uploads") as tmp:
-            upload = await receive_upload(request, tmp, config.max_upload_bytes)
-            settings, _, _ = client_settings(config.settings, _settings_field(upload.fields.get("settings")))
-            name = safe_name(upload.name, "image")
+        if photos_busy[0] >= config.max_photos_at_once:
+            raise ApiError(503, f"{photos_busy[0]} photos are being analysed, the most this server takes at once; "
+                                "send it again in a moment", retry_after=2)
+        photos_busy[0] += 1
+        try:
+            with tempfile.TemporaryDirectory(prefix="upload-", dir=store.root / "uploads") as tmp:
+                upload = await receive_upload(request, tmp, config.max_photo_bytes)
+                settings, _, _ = client_settings(config.settings, _settings_field(upload.fields.get("settings")))
+                name = display_name(upload.name, "image")
+                with open(upload.path, "rb") as f:
+                    head = f.read(16)
+                if not _looks_like_image(head):
+                    raise ApiError(415, f"{name}: not an image file (JPEG, PNG, WebP, GIF, BMP or TIFF); send a "
+                                        "photo")
 
-            def analyse():
-                try:
-                    rgb = load_image(upload.path.read_bytes())
-                except EmotionError as exc:  # the message names "image"; the client knows its file by name
-                    raise ApiError(400, f"{name}: {str(exc).removeprefix('image: ')}") from None
-                return to_record(name, get_detector(settings).analyze(rgb))
+                def analyse():
+                    try:
+                        rgb = load_image(upload.path.read_bytes())
+                    except EmotionError as exc:  # the message names "image"; the client knows its file by name
+                        raise ApiError(400, f"{name}: {str(exc).removeprefix('image: ')}") from None
+                    return to_record(name, get_detector(settings).analyze(rgb))
 
-            return await run_in_threadpool(analyse)
+                return await run_in_threadpool(analyse)
+        finally:
+            photos_busy[0] -= 1
+
+    def _room_for_a_job() -> None:
+        waiting = pool.queued()
+        if waiting >= config.max_queued:
+            raise ApiError(503, f"{waiting} jobs are waiting, the most this server queues; send it again later "
+                                "(or ask its operator to raise --max-queued)", retry_after=30)
 
     @v1.post("/films", status_code=202, summary="queue a film analysis", openapi_extra=_FILM_BODY)
     async def films(request: Request) -> dict:
         from ..film.video import probe
 
+        _room_for_a_job()
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):
@@ -171,14 +218,14 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
             options = _json_settings(body)
             name, uploaded = source.name, False
         else:
-            folder = store.upload_dir(job_id)
+            folder = store.new_upload_dir(job_id)
             try:
                 upload = await receive_upload(request, folder, config.max_upload_bytes)
                 options = _settings_field(upload.fields.get("settings"))
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
-            source, name, uploaded = upload.path, safe_name(upload.name, "film"), True
+            source, name, uploaded = upload.path, display_name(upload.name, "film"), True
         try:
             client_settings(config.settings, options)  # refused now, not when the job starts
             await run_in_threadpool(probe, source)    # a file that is no video is refused at once
@@ -194,6 +241,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
     async def audience(request: Request) -> dict:
         from ..film.video import probe
 
+        _room_for_a_job()
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):
@@ -207,7 +255,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
             inputs = [(p.name, p) for p in (_media_path(config, r) for r in reactions)]
             options, offsets, uploaded = _json_settings(body), body.get("offsets"), False
         else:
-            folder = store.upload_dir(job_id)
+            folder = store.new_upload_dir(job_id)
             try:
                 files, fields = await receive_files(request, folder, config.max_upload_bytes,
                                                     {"film": 1, "reaction": None})
@@ -217,7 +265,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
             film, uploaded = files["film"][0].path, True
-            inputs = [(safe_name(u.name, "reaction"), u.path) for u in files["reaction"]]
+            inputs = [(display_name(u.name, "reaction"), u.path) for u in files["reaction"]]
         try:
             names = [n for n, _ in inputs]
             twice = sorted({n for n in names if names.count(n) > 1})
@@ -226,8 +274,11 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
                                     "name (offsets are given by name)")
             offsets = check_offsets(offsets, names)
             audience_settings(config.settings, options)  # refused now, not when the job starts
-            for path in (film, *(p for _, p in inputs)):
-                await run_in_threadpool(probe, path)      # a file that is no video is refused at once
+            lengths = {}
+            for label, path in (("", film), *inputs):
+                info = await run_in_threadpool(probe, path)   # a file that is no video is refused at once
+                lengths[label] = info.duration
+            check_offset_range(offsets, lengths.pop(""), lengths)
         except (EmotionError, ApiError) as exc:
             if uploaded:
                 shutil.rmtree(store.upload_dir(job_id), ignore_errors=True)
@@ -235,7 +286,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
                 raise
             raise ApiError(400, str(exc)) from None
         reactions = [{"name": n, "path": str(p), "offset_s": offsets.get(n)} for n, p in inputs]
-        name = safe_name(files["film"][0].name, "film") if uploaded else film.name
+        name = display_name(files["film"][0].name, "film") if uploaded else film.name
         job = pool.submit(Job.new(name, str(film), uploaded, options, job_id=job_id, kind="audience",
                                   reactions=reactions))
         return {"job": job.id}
@@ -320,11 +371,41 @@ def _media_path(config: ServiceConfig, path: str) -> Path:
     if config.media_dir is None:
         raise ApiError(400, "this server has no media folder; upload the film as multipart 'file', or start the "
                             "service with EMOTION_MEDIA_DIR set")
+    if "\x00" in path or len(path) > 4096:
+        raise ApiError(400, "the path has a NUL byte or is too long; name a film inside the media folder, relative "
+                            "to it")
     root = Path(config.media_dir).resolve()
-    target = (root / path).resolve()
+    try:
+        target = (root / path).resolve()
+    except (OSError, ValueError):
+        raise ApiError(400, f"{path[:200]}: not a usable path; name a film inside the media folder") from None
     if not target.is_relative_to(root):
         raise ApiError(400, f"{path}: outside the media folder; name a film inside it, relative to it")
     if not target.is_file():
         raise ApiError(404, f"{path}: no such film in the media folder; check the name (relative to the folder)")
     return target
 
+
+
+def _reference_html(spec: dict) -> str:
+    """The API as one self-contained HTML page (no script, no CDN): every route, what it takes, what it answers."""
+    import html
+
+    rows = []
+    for path, methods in sorted(spec.get("paths", {}).items()):
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {})
+            takes = ", ".join(sorted(body)) or "–"
+            answers = ", ".join(sorted(op.get("responses", {})))
+            rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
+                        f"<td>{html.escape(op.get('summary', ''))}</td><td>{html.escape(takes)}</td>"
+                        f"<td>{html.escape(answers)}</td></tr>")
+    info = spec.get("info", {})
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>API reference</title>"
+            "<style>body{font-family:sans-serif;margin:2rem;max-width:70rem}td,th{padding:.3rem .6rem;"
+            "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}</style></head><body>"
+            f"<h1>{html.escape(info.get('title', 'API'))}</h1><p>{html.escape(info.get('description', ''))}</p>"
+            "<p>This page works offline. The machine-readable description is <a href=/openapi.json>/openapi.json</a>; "
+            "the interactive <a href=/docs>/docs</a> loads Swagger UI from a CDN and needs the internet.</p>"
+            "<table><tr><th>method</th><th>path</th><th>what it does</th><th>takes</th><th>answers</th></tr>"
+            + "".join(rows) + "</table></body></html>")

@@ -72,6 +72,27 @@ def check_offsets(offsets: Any, names: list[str]) -> dict[str, float]:
     return out
 
 
+def check_offset_range(offsets: dict[str, float], film_s: float, recordings: dict[str, float]) -> None:
+    """SettingsError for an offset that puts the film wholly outside its recording.
+
+    An offset is the recording time at which the film starts: from minus the film's length (the recording
+    began just before the film ended) to the recording's length (the film started as it ended).
+
+    >>> check_offset_range({"row1.mp4": 1e308}, 120.0, {"row1.mp4": 95.0})
+    Traceback (most recent call last):
+    ...
+    emotion.errors.SettingsError: offsets: 'row1.mp4' is 1e+308 s, beyond its recording: the film must start between -120.0 s and 95.0 s of it (the recording is 95.0 s long)
+    """
+    for name, offset in offsets.items():
+        length = recordings.get(name)
+        if length is None or not (length > 0 and film_s > 0):
+            continue
+        if not -film_s <= offset <= length:
+            raise SettingsError(f"offsets: {name!r} is {offset:g} s, beyond its recording: the film must start "
+                                f"between {-film_s:.1f} s and {length:.1f} s of it (the recording is "
+                                f"{length:.1f} s long)")
+
+
 def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float, float | None], None] | None = None,
                  cache_dir: str | os.PathLike | None = None):
     """Analyse an audience job: ``(AudienceReport, {file name: bytes})``; raises the library's errors.

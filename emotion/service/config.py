@@ -44,7 +44,10 @@ class ServiceConfig:
 
     ``settings``: the model, backend and face detector every analysis starts from.
     ``workers``: film analyses at once (default: one per core); more jobs wait in the queue.
-    ``max_upload_mb``: the largest upload accepted, in MB (10^6 bytes).
+    ``max_upload_mb``: the largest film or reaction upload accepted, in MB (10^6 bytes).
+    ``max_photo_mb``: the largest photo ``/v1/images`` accepts (50 MB, as the Image page).
+    ``max_queued``: film and audience jobs that may wait; past it a new job gets 503 with ``Retry-After``.
+    ``max_photos_at_once``: photos analysed at the same time; past it a photo gets 503 with ``Retry-After``.
     ``result_ttl_h``: hours a finished job and its results are kept.
     ``api_key``: when set, every ``/v1`` request needs ``Authorization: Bearer <key>``.
     ``media_dir``: the server folder ``{"path": ...}`` film jobs may name (``$EMOTION_MEDIA_DIR``).
@@ -56,6 +59,9 @@ class ServiceConfig:
     settings: Settings = field(default_factory=Settings)
     workers: int = field(default_factory=_default_workers)
     max_upload_mb: float = 2000.0
+    max_photo_mb: float = 50.0
+    max_queued: int = 16
+    max_photos_at_once: int = 4
     result_ttl_h: float = 24.0 * 7
     api_key: str | None = None
     media_dir: str | None = None
@@ -63,7 +69,8 @@ class ServiceConfig:
     allow_remote: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("port", "workers", "max_upload_mb", "result_ttl_h"):
+        for name in ("port", "workers", "max_upload_mb", "max_photo_mb", "max_queued", "max_photos_at_once",
+                     "result_ttl_h"):
             object.__setattr__(self, name, check_number(name, getattr(self, name)))
         if not isinstance(self.settings, Settings):
             raise SettingsError(f"settings must be an emotion.Settings, got {type(self.settings).__name__}")
@@ -85,6 +92,10 @@ class ServiceConfig:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1_000_000)
+
+    @property
+    def max_photo_bytes(self) -> int:
+        return int(self.max_photo_mb * 1_000_000)
 
     @property
     def state_path(self) -> Path:

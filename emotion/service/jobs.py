@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -25,6 +26,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import SettingsError
+from ..io import private_dir
 from .outputs import write_atomic
 
 log = logging.getLogger(__name__)
@@ -118,11 +121,48 @@ class JobStore:
         self._jobs: dict[str, Job] = {}
         self._saved: dict[str, float] = {}
         self._lock = threading.Lock()
-        for sub in ("jobs", "uploads", "results"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            private_dir(self.root)
+            for sub in ("jobs", "uploads", "results"):
+                private_dir(self.root / sub)
+                probe = self.root / sub / f".write-test-{os.getpid()}"
+                probe.write_bytes(b"")
+                probe.unlink()
+        except OSError as exc:
+            raise SettingsError(f"the service cannot write its state folder {self.root} ({exc.strerror or exc}); "
+                                "pass --state-dir with a folder you can write, or fix its permissions") from None
 
     def upload_dir(self, job_id: str) -> Path:
         return self.root / "uploads" / job_id
+
+    def new_upload_dir(self, job_id: str) -> Path:
+        """The job's upload folder, made private (0700)."""
+        return private_dir(self.upload_dir(job_id))
+
+    def remove_orphans(self, min_age_s: float = 0.0, now: float | None = None) -> list[str]:
+        """Delete what lies in ``uploads/`` and ``results/`` without a job (a crash mid-upload leaves such).
+
+        ``min_age_s`` spares what was written in the last seconds: an upload still arriving has no job yet.
+        """
+        now = time.time() if now is None else now
+        with self._lock:
+            known = set(self._jobs)
+        gone = []
+        for sub in ("uploads", "results"):
+            for path in (self.root / sub).iterdir():
+                if path.name in known or path.name.startswith(".write-test"):
+                    continue
+                try:
+                    newest = max([path.stat().st_mtime] + [p.stat().st_mtime for p in path.rglob("*")])
+                except OSError:
+                    continue
+                if now - newest < min_age_s:
+                    continue
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                gone.append(f"{sub}/{path.name}")
+        for name in gone:
+            log.info("removed %s: no job owns it (left by a crash or a cut-off upload)", name)
+        return gone
 
     def results_dir(self, job_id: str) -> Path:
         return self.root / "results" / job_id
@@ -131,7 +171,7 @@ class JobStore:
         return self.root / "jobs" / f"{job_id}.json"
 
     def _write(self, job: Job) -> None:
-        write_atomic(self._record(job.id), json.dumps(asdict(job), indent=1).encode())
+        write_atomic(self._record(job.id), json.dumps(asdict(job), indent=1).encode(), private=True)
         self._saved[job.id] = time.monotonic()
 
     def add(self, job: Job) -> Job:

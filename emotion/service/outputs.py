@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_write
+from ..io import atomic_write, private_dir
 
 #: file name -> media type of each result file
 RESULT_FILES: dict[str, str] = {
@@ -52,16 +52,19 @@ def headline(report) -> dict[str, Any]:
             "complete": bool(report.complete)}
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` so that a reader sees the old file or the new one, never half of it (0600: results
-    describe people's faces)."""
-    atomic_write(path, data, mode=0o600)
+def write_atomic(path: str | os.PathLike, data: bytes, private: bool = False) -> None:
+    """Write ``data`` so that a reader sees the old file or the new one, never half of it; ``private``: 0600
+    (the service's results describe people's faces)."""
+    atomic_write(path, data, mode=0o600 if private else None)
 
 
-def write_results(folder: str | os.PathLike, files: dict[str, bytes]) -> Path:
-    """Write :func:`render_results`'s files into ``folder`` (created if missing); returns the folder."""
-    folder = Path(folder)
+def write_results(folder: str | os.PathLike, files: dict[str, bytes], private: bool = False) -> Path:
+    """Write :func:`render_results`'s files into ``folder`` (created if missing); returns the folder.
+
+    ``private``: the folder 0700 and the files 0600 (the service's state folder may be shared by local users).
+    """
+    folder = private_dir(folder) if private else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        write_atomic(folder / name, data)
+        write_atomic(folder / name, data, private)
     return folder

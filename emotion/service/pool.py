@@ -28,6 +28,8 @@ from .jobs import FINISHED, Job, JobStore
 from .outputs import headline, render_results, write_results
 
 log = logging.getLogger(__name__)
+#: An upload folder without a job is removed once nothing was written to it for this long (s).
+ORPHAN_AGE_S = 3600.0
 
 _STOP = None
 
@@ -54,6 +56,7 @@ class JobPool:
         for job in self.store.load():
             log.info("job %s (%s) was unfinished at the last stop: queued again", job.id, job.name)
             self._queue.put(job.id)
+        self.store.remove_orphans()        # nothing is arriving yet: whatever no job owns was left by a crash
         for i in range(self.workers):
             t = threading.Thread(target=self._work, name=f"emotion-job-{i}", daemon=True)
             t.start()
@@ -107,6 +110,7 @@ class JobPool:
         while not self._stopping.wait(self.sweep_every):
             try:
                 self.store.expire()
+                self.store.remove_orphans(min_age_s=ORPHAN_AGE_S)
             except OSError as exc:  # a full or read-only disk must not stop the service
                 log.warning("could not delete expired jobs: %s", exc)
 
@@ -154,7 +158,7 @@ class JobPool:
                 files = render_results(report)
                 summary = headline(report)
                 resumed = None if report.resumed_from is None else max(0.0, report.resumed_from)
-            write_results(self.store.results_dir(job.id), files)
+            write_results(self.store.results_dir(job.id), files, private=True)
         except AnalysisCancelled:
             if self._stopping.is_set():
                 self.store.update(job.id, state="queued", eta_s=None)

@@ -5,7 +5,12 @@ arrives (``python-multipart``'s streaming parser) and the ``file`` part is
 written to a file as it goes, never held whole in memory. The upload is
 refused with 413 as soon as it passes the limit (at once when the declared
 ``Content-Length`` already does). Small text fields (such as ``settings``)
-are kept in memory, up to 64 KB each.
+are kept in memory: at most 16 of them, 64 KB each and 256 KB together.
+
+A client's file name is kept for display and results (:func:`display_name`);
+on disk the file gets :func:`safe_name`, cut to 120 bytes of UTF-8 (a 94-character
+Japanese title is 274 bytes, over most file systems' 255). Files are written
+0600: uploaded faces are not for other local users.
 
 Every problem becomes :class:`UploadError` with an HTTP status and a
 ``detail`` that says what was wrong and what to do.
@@ -14,16 +19,24 @@ Every problem becomes :class:`UploadError` with an HTTP status and a
 'passwd'
 >>> safe_name('Trailer final (v2).mp4')
 'Trailer final (v2).mp4'
+>>> len(safe_name('映画' * 60 + '.mp4').encode())
+118
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _FIELD_LIMIT = 64 * 1024
+#: Text fields per request, and their total size: a client cannot fill the server's memory with form fields.
+MAX_FIELDS = 16
+_FIELDS_TOTAL = 256 * 1024
+#: Longest stored file name, in bytes of UTF-8 (file systems allow 255; the folder adds nothing to it).
+_NAME_BYTES = 120
 _UNSAFE = re.compile(r"[^\w .()\-+,&'\[\]]")
 
 
@@ -47,9 +60,29 @@ class Upload:
 
 
 def safe_name(name: str, default: str = "upload") -> str:
-    """The last part of a client's file name, without characters that could escape a folder."""
+    """The last part of a client's file name, without characters that could escape a folder, and short
+    enough for any file system (at most 120 bytes of UTF-8, the extension kept)."""
     base = re.split(r"[\\/]", str(name or ""))[-1].strip().lstrip(".")
-    base = _UNSAFE.sub("_", base)[:200]
+    base = _UNSAFE.sub("_", base)
+    if len(base.encode("utf-8")) > _NAME_BYTES:
+        stem, dot, ext = base.rpartition(".")
+        ext = f".{ext}" if dot and len(ext.encode()) <= 16 else ""
+        stem = base[:len(base) - len(ext)] if ext else base
+        budget = _NAME_BYTES - len(ext.encode())
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
+        base = stem + ext
+    return base or default
+
+
+def display_name(name: str, default: str = "upload") -> str:
+    """A client's file name as it should be shown and name the results: the last part of the path, without
+    control characters, at most 200 characters.
+
+    >>> display_name('/home/ana/clips/予告編 最終版.mp4')
+    '予告編 最終版.mp4'
+    """
+    base = re.split(r"[\\/]", str(name or ""))[-1].strip()
+    base = "".join(c for c in base if c.isprintable())[:200].strip()
     return base or default
 
 
@@ -81,6 +114,7 @@ class _Receiver:
         self.counts: dict[str, int] = {}
         self.uploads: dict[str, list[Upload]] = {}
         self._part_size = 0
+        self._fields_total = 0
         self.ended = False
 
     def callbacks(self) -> dict:
@@ -113,6 +147,12 @@ class _Receiver:
         self.part = name.decode("utf-8", "replace")
         filename = options.get(b"filename")
         self.filename = filename.decode("utf-8", "replace") if filename is not None else None
+        if self.part not in self.file_fields and self.filename is not None:
+            fields = " and ".join(f"'{f}'" for f in self.file_fields)
+            raise UploadError(400, f"a file came in the form field '{self.part[:40]}', which takes no file; send it "
+                                   f"as the form field {fields} (curl -F {next(iter(self.file_fields))}=@FILE)")
+        if self.part not in self.file_fields and len(self.fields) >= MAX_FIELDS:
+            raise UploadError(400, f"more than {MAX_FIELDS} form fields; send the file and a 'settings' JSON object")
         if self.part in self.file_fields:
             n = self.counts[self.part] = self.counts.get(self.part, 0) + 1
             most = self.file_fields[self.part]
@@ -122,7 +162,14 @@ class _Receiver:
             folder.mkdir(parents=True, exist_ok=True)
             self.file_name = self.filename
             self.path = folder / safe_name(self.filename or "", "upload")
-            self.out = open(self.path, "wb")
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            except OSError as exc:
+                if exc.errno == errno.ENAMETOOLONG:
+                    raise UploadError(400, "the file name is too long to store; rename the file") from None
+                raise UploadError(507, "the server could not store the upload (its disk is full or not "
+                                       "writable); try again later or tell its operator") from None
+            self.out = os.fdopen(fd, "wb")
             self._part_size = 0
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
@@ -132,9 +179,13 @@ class _Receiver:
             self._part_size += end - start
         elif self.part is not None:
             self.buffer += data[start:end]
+            self._fields_total += end - start
             if len(self.buffer) > _FIELD_LIMIT:
-                raise UploadError(413, f"the form field '{self.part}' is over 64 KB; send settings as a small "
+                raise UploadError(413, f"the form field '{self.part[:40]}' is over 64 KB; send settings as a small "
                                        "JSON object")
+            if self._fields_total > _FIELDS_TOTAL:
+                raise UploadError(413, "the form fields are over 256 KB together; send the file and a small "
+                                       "'settings' JSON object")
 
     def part_end(self) -> None:
         if self.out is not None:

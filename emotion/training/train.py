@@ -116,6 +116,19 @@ def _predict(model, images_u8, side: int, bf16: bool, batch: int = 256) -> np.nd
     return torch.cat(outs).softmax(1).numpy()
 
 
+def _load_weights_only(path: Path) -> dict:
+    """A checkpoint of tensors and plain values; anything else (pickled code) is refused, never run."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise DataError(f"{path} holds more than weights and settings, so it is not loaded (unpickling it could "
+                        f"run code); delete it and start without --resume ({str(exc).splitlines()[0][:120]})") from None
+
+
 def _room_kept(model, images_u8, clean: np.ndarray, cfg: TrainConfig) -> dict[int, float]:
     """Share of faces whose top emotion survives the room degradation at 45 and 32 px (PublicTest, for choosing)."""
     from .robustness import room_degrade
@@ -148,7 +161,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     if resume:
         if not last.exists():
             raise DataError(f"--resume: no checkpoint at {last}; start without --resume")
-        state = torch.load(last, map_location="cpu", weights_only=True)   # tensors and plain values only
+        state = _load_weights_only(last)
         saved = TrainConfig.from_dict(state["config"])
         # Everything comes from the saved run except the length and the thread count: a run can be
         # lengthened or shortened (the cosine schedule is re-stretched from the current step).
@@ -282,7 +295,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
         if progress:
             progress(row)
 
-    best_state = torch.load(out / "best.pt", map_location="cpu", weights_only=True)
+    best_state = _load_weights_only(out / "best.pt")
     final = build_model(cfg.arch, num_channels=1)
     final.load_state_dict(best_state["model"])
     summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],

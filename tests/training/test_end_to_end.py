@@ -269,3 +269,29 @@ def test_record_agreement_without_onnx_keeps_the_int8_ranges_and_records_the_res
     assert (local / "int8_calibration.json").read_text() == kept
     rec = json.loads((local / "backend_agreement.json").read_text())
     assert "onnx-int8" not in rec["backends"] and rec["rows"] == 16
+
+
+class _Payload:
+    """Stands for whatever a tampered checkpoint could carry: unpickling it would run its code."""
+
+    def __reduce__(self):
+        return (print, ("this ran while loading",))
+
+
+def test_resume_loads_weights_only_and_refuses_a_checkpoint_carrying_code(trained, tmp_path, capsys):
+    import shutil
+    from dataclasses import replace
+
+    import torch
+
+    from emotion.errors import DataError
+
+    cfg, ckpt, _, _, _ = trained
+    run = tmp_path / "run"
+    shutil.copytree(ckpt.parent, run)
+    state = torch.load(run / "last.pt", weights_only=True)
+    state["extra"] = _Payload()
+    torch.save(state, run / "last.pt")
+    with pytest.raises(DataError, match="not loaded"):
+        train(replace(cfg, out=str(run)), resume=True, resume_epochs=3)
+    assert "this ran while loading" not in capsys.readouterr().out
