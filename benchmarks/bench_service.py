@@ -1,6 +1,7 @@
 """Load check of the REST service on 127.0.0.1: concurrent photos and film jobs, latencies and memory.
 
     python benchmarks/bench_service.py [--images 20] [--films 3] [--detector yunet] [--timeout 600]
+    python benchmarks/bench_service.py --hostile [--images 60] [--films 60]
 
 Starts ``python -m emotion serve`` (bundled model, 2 film workers) on a free
 local port, sends ``--images`` photo requests at once (the shared photos,
@@ -12,6 +13,11 @@ service's RSS is sampled every 0.2 s. Prints a markdown table (p50/p95
 latencies, peak RSS) and writes it to benchmarks/results/service.md. Bounded:
 it stops after ``--timeout`` seconds whatever happens, and only talks to
 127.0.0.1.
+
+``--hostile``: the careless crowd instead. ``--images`` photos and ``--films`` film jobs are sent all at
+once, nobody waits for anybody: every answer must be 200/202 or a quick 503 with ``Retry-After`` (never a
+500, never a long wait), ``/health`` is timed throughout, and the peak RSS is reported (aim: under 1.5 GB,
+/health under 100 ms). Writes benchmarks/results/service_hostile.md.
 """
 
 from __future__ import annotations
@@ -91,7 +97,10 @@ def main() -> None:
     ap.add_argument("--films", type=int, default=3)
     ap.add_argument("--detector", default="yunet" if YUNET.is_file() else "haar")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--hostile", action="store_true", help="everything at once; count 503s, time /health")
     args = ap.parse_args()
+    if args.hostile:
+        return hostile(args)
     started = time.monotonic()
     photos = images()
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +173,78 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results" / "service.md"
     out.write_text("# REST service load check\n\n`python benchmarks/bench_service.py` on this 2-core machine "
                    f"({time.strftime('%Y-%m-%d')}); photos requested while the film jobs ran.\n\n{text}\n")
+
+
+def hostile(args) -> None:
+    started = time.monotonic()
+    photos = images()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        video = film(tmp)
+        env = {"EMOTION_CACHE_DIR": str(tmp / "cache")}
+        if args.detector == "yunet":
+            env["EMOTION_FACE_MODEL"] = str(YUNET)
+        server = Server("--detector", args.detector, "--workers", "2", "--state-dir", str(tmp / "state"),
+                        env=env, log=tmp / "server.log")
+        with server:
+            pid = server.proc.pid
+            call(server.port, "POST", "/v1/images", files={"file": photos[0]})     # loads the model
+            warm = rss_mb(pid)
+            peak, health = [warm], []
+            stop = threading.Event()
+
+            def sample():
+                while not stop.wait(0.2):
+                    peak.append(rss_mb(pid))
+                    t = time.monotonic()
+                    request(server.port, "GET", "/health", timeout=30)
+                    health.append(time.monotonic() - t)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            data = video.read_bytes()
+
+            def photo(i: int):
+                name, body = photos[i % len(photos)]
+                t = time.monotonic()
+                status, headers, _ = request(server.port, "POST", "/v1/images", files={"file": (name, body)})
+                return "photo", status, time.monotonic() - t, headers.get("retry-after")
+
+            def job(i: int):
+                t = time.monotonic()
+                status, headers, _ = request(server.port, "POST", "/v1/films", files={"file": (f"f{i}.mp4", data)})
+                return "film", status, time.monotonic() - t, headers.get("retry-after")
+
+            with ThreadPoolExecutor(args.images + args.films) as pool:
+                answers = list(pool.map(lambda k: photo(k) if k < args.images else job(k - args.images),
+                                        range(args.images + args.films)))
+            stop.set()
+            sampler.join()
+    rows = ["| what | answers | time to answer p50 / p95 / max |", "|---|---|---|"]
+    for kind in ("photo", "film"):
+        got = [a for a in answers if a[0] == kind]
+        counts = {}
+        for _, status, _, _ in got:
+            counts[status] = counts.get(status, 0) + 1
+        for status in sorted(counts):
+            times = [a[2] for a in got if a[1] == status]
+            retry = {a[3] for a in got if a[1] == status and a[3]}
+            rows.append(f"| {kind} | {counts[status]} x {status}{' (Retry-After ' + '/'.join(sorted(retry)) + ' s)' if retry else ''} "
+                        f"| {statistics.median(times):.2f} / {percentile(times, 0.95):.2f} / {max(times):.2f} s |")
+    rows += [f"| /health while loaded | {len(health)} calls | {statistics.median(health) * 1e3:.0f} / "
+             f"{percentile(health, 0.95) * 1e3:.0f} / {max(health) * 1e3:.0f} ms |",
+             f"| service RSS after warm-up / peak | {warm:.0f} / {max(peak):.0f} MB | |",
+             f"| whole check | {time.monotonic() - started:.0f} s | |"]
+    text = "\n".join(rows)
+    print(text)
+    bad = [a for a in answers if a[1] >= 500 and a[1] != 503]
+    out = ROOT / "benchmarks" / "results" / "service_hostile.md"
+    out.write_text("# REST service under a careless crowd\n\n`python benchmarks/bench_service.py --hostile "
+                   f"--images {args.images} --films {args.films}` on this 2-core machine ({time.strftime('%Y-%m-%d')}), "
+                   f"defaults (2 workers, 16 queued jobs, 24 photos at once, 50 MB photos); {args.detector}, "
+                   f"bundled model. Everything sent at once.\n\n{text}\n")
+    if bad:
+        raise SystemExit(f"{len(bad)} answers were server errors: {bad[:3]}")
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queued", type=int, default=16, metavar="N",
                         help="film and audience jobs that may wait; past it new jobs get 503 with Retry-After "
                              "(default 16)")
-    parser.add_argument("--max-photos-at-once", type=int, default=4, metavar="N",
+    parser.add_argument("--max-photos-at-once", type=int, default=24, metavar="N",
                         help="photos analysed at the same time; past it a photo gets 503 with Retry-After "
-                             "(default 4)")
+                             "(default 24)")
     parser.add_argument("--result-ttl-h", type=float, default=168.0, metavar="H",
                         help="hours a finished job and its results are kept (default 168, a week)")
     parser.add_argument("--state-dir", default=None, metavar="DIR",

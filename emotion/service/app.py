@@ -153,7 +153,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
 
     @app.get("/health", summary="the service is up")
-    def health() -> dict:
+    async def health() -> dict:       # on the event loop: never waits for a worker thread
         return {"status": "ok", "workers": config.workers, "queued": pool.queued(),
                 "photos_in_progress": photos_busy[0]}
 
@@ -197,17 +197,30 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         finally:
             photos_busy[0] -= 1
 
+    jobs_arriving = [0]          # film/audience requests admitted whose job is not queued yet
+
     def _room_for_a_job() -> None:
-        waiting = pool.queued()
+        """Admit one more job or answer 503; the caller must call :func:`_arrived` once it is queued or refused."""
+        waiting = pool.queued() + jobs_arriving[0]
         if waiting >= config.max_queued:
             raise ApiError(503, f"{waiting} jobs are waiting, the most this server queues; send it again later "
                                 "(or ask its operator to raise --max-queued)", retry_after=30)
+        jobs_arriving[0] += 1
+
+    def _arrived() -> None:
+        jobs_arriving[0] -= 1
 
     @v1.post("/films", status_code=202, summary="queue a film analysis", openapi_extra=_FILM_BODY)
     async def films(request: Request) -> dict:
+        _room_for_a_job()
+        try:
+            return await _films_admitted(request)
+        finally:
+            _arrived()
+
+    async def _films_admitted(request: Request) -> dict:
         from ..film.video import probe
 
-        _room_for_a_job()
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):
@@ -239,9 +252,15 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
     @v1.post("/audience", status_code=202, summary="queue an audience analysis: a film and its reactions",
              openapi_extra=_AUDIENCE_BODY)
     async def audience(request: Request) -> dict:
+        _room_for_a_job()
+        try:
+            return await _audience_admitted(request)
+        finally:
+            _arrived()
+
+    async def _audience_admitted(request: Request) -> dict:
         from ..film.video import probe
 
-        _room_for_a_job()
         ctype = request.headers.get("content-type", "")
         job_id = new_id()
         if ctype.startswith("application/json"):

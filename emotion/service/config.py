@@ -61,7 +61,7 @@ class ServiceConfig:
     max_upload_mb: float = 2000.0
     max_photo_mb: float = 50.0
     max_queued: int = 16
-    max_photos_at_once: int = 4
+    max_photos_at_once: int = 24
     result_ttl_h: float = 24.0 * 7
     api_key: str | None = None
     media_dir: str | None = None
