@@ -411,9 +411,7 @@ class LiveScreening:
             if state is None or not state.sample_time:
                 raise EmotionError("the screening has no readings yet: start the film with the camera on, "
                                    "let it play, then save")
-            copy = replace(state, sample_time=list(state.sample_time), face_sample=list(state.face_sample),
-                           boxes=list(state.boxes), scores=list(state.scores), landmarks=list(state.landmarks),
-                           probs=list(state.probs))
+            copy = state.copy()
         now = self.clock.now()
         copy.duration = float(now) if math.isfinite(now) else float(copy.sample_time[-1])
         copy.done, copy.complete = True, True

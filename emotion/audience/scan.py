@@ -19,12 +19,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AnalysisCancelled
+from ..face_log import FaceLog
 from ..io import atomic_write
 from ..film.cache import cache_key
 from ..film.memory import limit_arenas
@@ -46,40 +47,33 @@ class ScanState:
     height: int
     duration: float = 0.0
     sample_time: list[float] = field(default_factory=list)
-    face_sample: list[np.ndarray] = field(default_factory=list)
-    boxes: list[np.ndarray] = field(default_factory=list)
-    scores: list[np.ndarray] = field(default_factory=list)
-    landmarks: list[np.ndarray] = field(default_factory=list)
-    probs: list[np.ndarray] = field(default_factory=list)
+    faces: FaceLog | None = None  # the faces of every sample, with landmarks (attention is read from them)
     done: bool = False
     complete: bool = True
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.faces is None:
+            self.faces = FaceLog(self.labels, landmarks=True)
 
     @property
     def last_sample(self) -> float:
         return self.sample_time[-1] if self.sample_time else -1.0
 
     def add(self, time_s: float, boxes, scores, landmarks, probs) -> None:
-        index = len(self.sample_time)
+        self.faces.add(len(self.sample_time), boxes, scores, probs, landmarks)
         self.sample_time.append(float(time_s))
-        if len(boxes):
-            self.face_sample.append(np.full(len(boxes), index, np.int64))
-            self.boxes.append(np.asarray(boxes, np.float32).reshape(-1, 4))
-            self.scores.append(np.asarray(scores, np.float32).reshape(-1))
-            self.landmarks.append(np.asarray(landmarks, np.float32).reshape(-1, 5, 2))
-            self.probs.append(np.asarray(probs, np.float32).reshape(len(boxes), len(self.labels)))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        def cat(parts, shape, dtype):
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
-        return {"sample_time": np.asarray(self.sample_time, np.float64),
-                "face_sample": cat(self.face_sample, (0,), np.int64),
-                "boxes": cat(self.boxes, (0, 4), np.float32), "scores": cat(self.scores, (0,), np.float32),
-                "landmarks": cat(self.landmarks, (0, 5, 2), np.float32),
-                "probs": cat(self.probs, (0, len(self.labels)), np.float32)}
+        return {"sample_time": np.asarray(self.sample_time, np.float64), **self.faces.arrays()}
 
-    def faces(self) -> int:
-        return sum(len(s) for s in self.face_sample)
+    def copy(self) -> ScanState:
+        """An independent copy (a live screening hands one to the panel while it goes on)."""
+        return replace(self, sample_time=list(self.sample_time), faces=self.faces.copy())
+
+    @property
+    def face_count(self) -> int:
+        return len(self.faces)
 
 
 class ScanCache:
@@ -122,9 +116,7 @@ class ScanCache:
                 state = ScanState(tuple(meta["labels"]), int(meta["width"]), int(meta["height"]),
                                   float(meta["duration"]))
                 state.sample_time = data["sample_time"].tolist()
-                if len(data["face_sample"]):
-                    state.face_sample, state.boxes = [data["face_sample"]], [data["boxes"]]
-                    state.scores, state.landmarks, state.probs = [data["scores"]], [data["landmarks"]], [data["probs"]]
+                state.faces = FaceLog.from_arrays(state.labels, data, landmarks=True)
                 state.done, state.complete, state.reason = bool(meta["done"]), bool(meta["complete"]), meta["reason"]
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             log.warning("discarding the damaged reaction checkpoint %s: %s", target, exc)
@@ -192,7 +184,7 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Scan
         eta = 0.0 if done else ((info.duration - position) * elapsed / covered
                                 if info.duration > 0 and covered > 0 and elapsed > 0.5 else None)
         progress(Progress(fraction=fraction, position=position, duration=info.duration, frames=0,
-                          samples=len(state.sample_time), faces=state.faces(), scenes=0, elapsed=elapsed,
+                          samples=len(state.sample_time), faces=state.face_count, scenes=0, elapsed=elapsed,
                           eta=eta, resumed_from=resumed_from, stage=stage, fps=info.fps))
 
     ok = False

@@ -113,7 +113,7 @@ def _warnings(state: PassState, producer: _Producer, cancelled: bool, fps: float
                    "The report covers what could be read.")
     if state.errors:
         out.append(f"{state.errors} damaged packets were skipped; nearby frames may be missing.")
-    if state.sample_time and not state.face_sample:
+    if state.sample_time and not state.face_count:
         out.append("No face was found in any sampled frame: scenes are listed with zero face coverage. "
                    "Try the YuNet detector, a lower threshold or a smaller minimum face size.")
     if producer.fallback_reason:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..face_log import FaceLog
 from ..io import atomic_write, file_digest
 from ..settings import check_number
 from .keyframes import Candidate
@@ -60,10 +61,7 @@ class PassState:
     height: int
     sample_time: list[float] = field(default_factory=list)
     sample_frame: list[int] = field(default_factory=list)
-    face_sample: list[np.ndarray] = field(default_factory=list)
-    boxes: list[np.ndarray] = field(default_factory=list)
-    scores: list[np.ndarray] = field(default_factory=list)
-    probs: list[np.ndarray] = field(default_factory=list)
+    faces: FaceLog | None = None  # the faces of every sample (made for ``labels`` when not given)
     cuts: list[Cut] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     scan_time: float = -1.0       # last frame fed to shot detection
@@ -75,32 +73,26 @@ class PassState:
     reason: str = ""
     errors: int = 0
 
+    def __post_init__(self) -> None:
+        if self.faces is None:
+            self.faces = FaceLog(self.labels)      # a film keeps no landmarks
+
     @property
     def last_sample(self) -> float:
         return self.sample_time[-1] if self.sample_time else -1.0
 
     def add_sample(self, time: float, frame: int, boxes: np.ndarray, scores: np.ndarray, probs: np.ndarray) -> None:
-        index = len(self.sample_time)
+        self.faces.add(len(self.sample_time), boxes, scores, probs)
         self.sample_time.append(float(time))
         self.sample_frame.append(int(frame))
-        if len(boxes):
-            self.face_sample.append(np.full(len(boxes), index, np.int64))
-            self.boxes.append(np.asarray(boxes, np.float32).reshape(-1, 4))
-            self.scores.append(np.asarray(scores, np.float32).reshape(-1))
-            self.probs.append(np.asarray(probs, np.float32).reshape(len(boxes), len(self.labels)))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Face columns joined into arrays."""
-        n_labels = len(self.labels)
-        def cat(parts, shape, dtype):
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
-        return {"face_sample": cat(self.face_sample, (0,), np.int64),
-                "boxes": cat(self.boxes, (0, 4), np.float32),
-                "scores": cat(self.scores, (0,), np.float32),
-                "probs": cat(self.probs, (0, n_labels), np.float32)}
+        """Face columns joined into arrays (the checkpoint's keys)."""
+        return self.faces.arrays()
 
-    def faces(self) -> int:
-        return sum(len(s) for s in self.face_sample)
+    @property
+    def face_count(self) -> int:
+        return len(self.faces)
 
 
 class FilmCache:
@@ -330,9 +322,7 @@ def _decode(data: bytes) -> PassState:
         state = PassState(tuple(meta["labels"]), int(meta["width"]), int(meta["height"]))
         state.sample_time = data["sample_time"].tolist()
         state.sample_frame = data["sample_frame"].tolist()
-        if len(data["face_sample"]):
-            state.face_sample = [data["face_sample"]]
-            state.boxes, state.scores, state.probs = [data["boxes"]], [data["scores"]], [data["probs"]]
+        state.faces = FaceLog.from_arrays(state.labels, data)
         state.cuts = [Cut(float(t), int(f)) for t, f in zip(data["cut_time"], data["cut_frame"])]
         state.candidates = [Candidate(float(t), float(s), jpeg=data[f"jpeg_{i}"].tobytes())
                             for i, (t, s) in enumerate(zip(data["cand_time"], data["cand_score"]))]

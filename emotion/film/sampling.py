@@ -386,6 +386,6 @@ class FilmPass:
             if spent > 0.5 and covered > 0:
                 eta = max(0.0, (duration - position) * spent / covered)
         self.progress(Progress(fraction=fraction, position=position, duration=duration, frames=state.frames,
-                               samples=len(state.sample_time), faces=state.faces(),
+                               samples=len(state.sample_time), faces=state.face_count,
                                scenes=len(state.cuts) + 1, elapsed=now - started, eta=eta,
                                resumed_from=self.resumed_from, stage=stage, fps=info.fps))
