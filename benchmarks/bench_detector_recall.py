@@ -62,7 +62,8 @@ def sized_frames(labels, full: list[np.ndarray], side: int) -> list[tuple[np.nda
 
 def run_setting(small: list[tuple[np.ndarray, float]], kind: str, threshold: float):
     """Faces found in each frame (boxes in the resized frame's pixels) and the mean ms per frame."""
-    from emotion.faces import HaarDetector, ThoroughDetector, YuNetDetector
+    from emotion.face_search import ThoroughDetector
+    from emotion.faces import HaarDetector, YuNetDetector
 
     if kind == "yunet":
         det = YuNetDetector(YUNET, min_face=20, threshold=threshold, max_side=16384)

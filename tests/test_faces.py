@@ -220,7 +220,7 @@ def test_with_min_face_is_a_twin_with_its_own_minimum():
 
 
 def test_merge_faces_keeps_the_best_of_overlapping_faces_and_their_landmarks():
-    from emotion.faces import merge_faces
+    from emotion.face_search import merge_faces
 
     marks = np.arange(20, dtype=np.float32).reshape(2, 5, 2)
     a = Faces(np.array([[0, 0, 10, 10], [40, 0, 50, 10]], np.float32), np.array([0.9, 0.8], np.float32),
@@ -236,7 +236,7 @@ def test_merge_faces_keeps_the_best_of_overlapping_faces_and_their_landmarks():
 
 
 def test_thorough_detector_looks_three_ways_and_maps_every_look_back(yunet_path, photo):
-    from emotion.faces import ThoroughDetector
+    from emotion.face_search import ThoroughDetector
 
     base = make_face_detector("yunet", face_model=yunet_path)
     thorough = ThoroughDetector(base)

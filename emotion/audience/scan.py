@@ -184,7 +184,7 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Scan
         eta = 0.0 if done else ((info.duration - position) * elapsed / covered
                                 if info.duration > 0 and covered > 0 and elapsed > 0.5 else None)
         progress(Progress(fraction=fraction, position=position, duration=info.duration, frames=0,
-                          samples=len(state.sample_time), faces=state.face_count, scenes=0, elapsed=elapsed,
+                          samples=len(state.sample_time), faces=state.face_count, shots=0, elapsed=elapsed,
                           eta=eta, resumed_from=resumed_from, stage=stage, fps=info.fps))
 
     ok = False

@@ -67,7 +67,7 @@ class ProgressBar:
 
     def found(self, p) -> str:
         """What the pass has found so far (subclasses for other kinds of pass say something else)."""
-        return f"{p.scenes} shots · {p.faces} faces"
+        return f"{p.shots} shots · {p.faces} faces"
 
     def __call__(self, p) -> None:
         frac = p.fraction if p.fraction is not None else 0.0

@@ -32,7 +32,8 @@ from .sampling import FilmPass, Progress
 from .shots import scenes_from_cuts
 from .report import VideoReport
 from .segments import segment_report
-from .timeline import Observations, build_timeline, timecode
+from .observations import Observations
+from .timeline import build_timeline, timecode
 from ..paths import cache_dir
 from ..settings import FilmSettings, Settings, check_cancel
 from .video import VideoInfo, open_video

@@ -63,7 +63,7 @@ class Progress:
     frames: int
     samples: int
     faces: int
-    scenes: int
+    shots: int                     # shots found so far (0 for a reaction recording: it is not cut)
     elapsed: float
     eta: float | None
     resumed_from: float | None = None
@@ -124,9 +124,9 @@ def scaled_face_detector(face, scale: float):
 
 def film_face_detector(face, film):
     """The face detector a film pass uses: YuNet looks three ways with ``film.thorough``
-    (:class:`~emotion.faces.ThoroughDetector`); Haar, whose scores say nothing, and plug-ins as they are."""
+    (:class:`~emotion.face_search.ThoroughDetector`); Haar, whose scores say nothing, and plug-ins as they are."""
     if film.thorough and getattr(face, "name", "") == "yunet":
-        from ..faces import ThoroughDetector
+        from ..face_search import ThoroughDetector
 
         return ThoroughDetector(face)
     return face
@@ -387,5 +387,5 @@ class FilmPass:
                 eta = max(0.0, (duration - position) * spent / covered)
         self.progress(Progress(fraction=fraction, position=position, duration=duration, frames=state.frames,
                                samples=len(state.sample_time), faces=state.face_count,
-                               scenes=len(state.cuts) + 1, elapsed=now - started, eta=eta,
+                               shots=len(state.cuts) + 1, elapsed=now - started, eta=eta,
                                resumed_from=self.resumed_from, stage=stage, fps=info.fps))

@@ -21,7 +21,7 @@ from emotion.audience.live import LiveScreening
 from emotion.errors import EmotionError
 from emotion.film.timeline import timecode
 
-from .film_page import StoredUpload
+from .film_uploads import StoredUpload
 from .loaders import Loaded
 from .status import guarded
 from .webcam_page import live_detector, live_settings, read_rtc

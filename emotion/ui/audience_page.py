@@ -25,7 +25,8 @@ from emotion.film import FilmSettings, analyze_video
 from emotion.paths import cache_dir
 
 from . import audience_live
-from .film_page import VIDEO_TYPES, StoredUpload, progress_text, store_upload
+from .film_page import progress_text
+from .film_uploads import VIDEO_TYPES, StoredUpload, store_upload
 from .loaders import Loaded
 from .status import model_missing
 

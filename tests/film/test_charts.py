@@ -8,7 +8,8 @@ import pytest
 from emotion.annotate import emotion_hex
 from emotion.film.charts import WEBGL_POINTS, arc_figure, scene_bars, scene_heatmap, timeline_figure, timeline_with_arc
 from emotion.film.shots import Cut, scenes_from_cuts
-from emotion.film.timeline import Observations, build_timeline
+from emotion.film.observations import Observations
+from emotion.film.timeline import build_timeline
 
 LABELS = ("happy", "neutral", "sad")
 

@@ -71,7 +71,8 @@ def test_default_film_detection_finds_the_labelled_faces():
 def test_thorough_search_finds_a_labelled_face_one_look_misses(time_s, why):
     from detector_labels import Label
 
-    from emotion.faces import ThoroughDetector, YuNetDetector
+    from emotion.face_search import ThoroughDetector
+    from emotion.faces import YuNetDetector
     from emotion.film.sampling import scaled_face_detector
     from emotion.film.video import probe
 

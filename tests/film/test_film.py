@@ -114,7 +114,7 @@ def test_progress_is_reported_and_reaches_the_end(film):
     assert seen, "progress callback never called"
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert seen[-1].samples == 32 and seen[-1].faces == 32 and seen[-1].scenes == 4
+    assert seen[-1].samples == 32 and seen[-1].faces == 32 and seen[-1].shots == 4
     assert seen[-1].eta == 0.0 and all(p.elapsed >= 0 for p in seen)
 
 

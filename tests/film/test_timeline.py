@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from emotion.film.shots import Cut, scenes_from_cuts
+from emotion.film.observations import Observations
 from emotion.film.timeline import (
     FRAME_COLUMNS_HEAD,
     FRAME_COLUMNS_TAIL,
     SCENE_COLUMNS_HEAD,
     SCENE_COLUMNS_TAIL,
-    Observations,
     build_timeline,
     timecode,
 )
