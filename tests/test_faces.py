@@ -260,3 +260,41 @@ def test_thorough_detector_looks_three_ways_and_maps_every_look_back(yunet_path,
     twin = thorough.with_min_face(40)
     assert isinstance(twin, ThoroughDetector) and twin.min_face == 40 and thorough.min_face == base.min_face
 
+
+
+def test_align_face_levels_the_eyes_and_puts_eyes_and_mouth_where_fer2013_has_them():
+    import cv2
+
+    from emotion.faces import FER_EYES, FER_MOUTH, align_face
+
+    # A synthetic face turned by 20 degrees: white dots at the eyes and mouth corners.
+    rgb = np.zeros((200, 200, 3), np.uint8)
+    marks = np.array([[80, 90], [120, 90], [100, 110], [86, 130], [114, 130]], np.float64)
+    angle = np.deg2rad(20)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    turned = (marks - 100) @ rot.T + 100
+    for x, y in turned[[0, 1]]:
+        cv2.circle(rgb, (int(round(x)), int(round(y))), 2, (255, 255, 255), -1)
+    face = align_face(rgb, turned)
+    side = face.shape[0]
+    assert face.shape == (side, side, 3) and 50 <= side <= 120
+    ys, xs = np.nonzero(face[:, :, 0] > 128)
+    left, right = xs < side / 2, xs >= side / 2
+    assert abs(ys[left].mean() - ys[right].mean()) < 1.5, "the eyes are level"
+    assert abs(ys.mean() / side - FER_EYES[1]) < 0.03 and abs(xs.mean() / side - FER_EYES[0]) < 0.03
+    assert FER_MOUTH[1] > FER_EYES[1]
+
+
+@pytest.mark.parametrize("marks", [
+    None, np.full((5, 2), np.nan), np.zeros((5, 2)),                                    # missing, NaN, collapsed
+    np.array([[50, 50], [50, 80], [40, 60], [20, 55], [20, 75]], np.float64),         # head on its side (90 deg)
+])
+def test_align_face_refuses_unusable_landmarks_and_the_box_is_used(marks):
+    from emotion.faces import align_face, face_crops
+
+    rgb = np.full((100, 100, 3), 90, np.uint8)
+    if marks is not None:
+        assert align_face(rgb, marks) is None
+    faces = Faces([[20, 20, 80, 80]], [0.9], landmarks=None if marks is None else [marks])
+    (crop,) = face_crops(rgb, faces, 0.15, align=True)
+    assert crop.shape[:2] == (78, 78), "cropped by the box with its margin"
