@@ -28,6 +28,13 @@ class BackendUnavailable(EmotionError):
     """A requested inference backend cannot run on this machine or for this model."""
 
 
+class BackendRejected(BackendUnavailable):
+    """A backend runs here but its answers differ from fp32 more than the agreement guard allows.
+
+    ``auto`` skips it; asked for by name, it is used anyway with a warning that says why.
+    """
+
+
 class AnalysisCancelled(EmotionError):
     """A long analysis was stopped by its caller; partial results may be attached."""
 

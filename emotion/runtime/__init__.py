@@ -32,7 +32,7 @@ import logging
 
 import numpy as np
 
-from ..errors import BackendUnavailable
+from ..errors import BackendRejected, BackendUnavailable
 from ..settings import BACKENDS
 from .auto import AUTO_TIME_BUDGET_S, Trial, choose_auto
 from .backends import AUTO_ORDER, BUILDERS, available_backends, checked, example_for
@@ -91,6 +91,17 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
     if backend != "auto":
         try:
             runner = checked(backend, model, example, cache_key, reference(), check, validated, calibration)
+        except BackendRejected as rejected:
+            # Asked for by name: honoured, with a warning that says why auto would not pick it.
+            try:
+                runner = checked(backend, model, example, cache_key, reference(), False, validated, calibration)
+            except BackendUnavailable as exc:
+                raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
+            runner.warning = (f"{backend} is used as asked, although the accuracy guard would not pick it: "
+                              f"{rejected}")
+            runner.reason = f"{runner.warning}; {runner.agreement.describe()}"
+            log.warning("%s", runner.warning)
+            return runner
         except BackendUnavailable as exc:
             raise BackendUnavailable(f"{exc}. Use backend 'auto' (picks one that works) or 'eager'") from exc
         log.info("backend %s: %s", runner.name, runner.reason)

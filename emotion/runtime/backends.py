@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import BackendUnavailable
+from ..errors import BackendRejected, BackendUnavailable
 from . import torch_backends as runtime_torch
 from .guard import compare, recipe_mismatch, validated_rejection
 
@@ -60,10 +60,10 @@ def checked(name: str, model, example, cache_key, reference, check: bool, valida
              calibration=None):
     """Build backend ``name`` and hold it to fp32 on ``example``; raises BackendUnavailable."""
     if check and (why := validated_rejection(name, validated)):
-        raise BackendUnavailable(why)
+        raise BackendRejected(why)
     runner = BUILDERS[name](model, example, cache_key, calibration=calibration)
     if check and (why := recipe_mismatch(name, runner, validated)):
-        raise BackendUnavailable(why)
+        raise BackendRejected(why)
     try:
         got = runner(example)  # also the warm-up
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -73,7 +73,7 @@ def checked(name: str, model, example, cache_key, reference, check: bool, valida
     if not check:
         return runner
     if not agreement.ok:
-        raise BackendUnavailable(f"{name}: rejected, differs from fp32: {agreement.why_rejected()}")
+        raise BackendRejected(f"{name}: rejected, differs from fp32: {agreement.why_rejected()}")
     runner.reason = f"{runner.reason}; {agreement.describe()}"
     return runner
 
