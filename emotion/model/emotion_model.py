@@ -69,6 +69,11 @@ class EmotionModel:
         return self._runner.reason
 
     @property
+    def backend_warning(self) -> str | None:
+        """Why the accuracy guard would not have picked this backend, when it was asked for by name."""
+        return getattr(self._runner, "warning", None)
+
+    @property
     def backend_trials(self) -> tuple:
         """How each backend did when ``auto`` chose (:class:`~emotion.runtime.auto.Trial`); empty otherwise."""
         return tuple(getattr(self._runner, "trials", ()) or ())

@@ -56,6 +56,9 @@ def speed_up_in_words(model) -> dict[str, str]:
                     "details": "no faster way to run the model here gave the same results; see Technical details"}
         return {"active": "none", "details": f"plain fp32, {chosen_by}"}
     words = _BACKEND_WORDS.get(backend, backend)
+    if getattr(model, "backend_warning", None):
+        return {"active": words, "details": "as chosen in the sidebar, although its answers differ from plain fp32 "
+                                            "more than the accuracy check allows (see Technical details)"}
     if trials.get("eager") and trials.get(backend):
         factor = trials["eager"] / trials[backend]
         return {"active": f"{factor:.1f}x faster ({words})",
