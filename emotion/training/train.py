@@ -280,8 +280,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
                        time.time() - t0, seen / train_s, kept[45], kept[32])
         with open(logf, "a", newline="") as fh:
             csv.writer(fh).writerow([f"{v:.5g}" if isinstance(v, float) else v for v in asdict(row).values()])
-        if score > best["val_acc"]:
-            best = {"val_acc": score, "epoch": epoch + 1, "which": which}
+        if score > best["val_acc"]:      # val_acc: the selection score (accuracy + room_select x robustness)
+            best = {"val_acc": score, "epoch": epoch + 1, "which": which, "accuracy": max(acc, acc_ema),
+                    "room45": kept[45], "room32": kept[32]}
             torch.save({"model": chosen.state_dict(), "best": best}, out / "best.pt")
         if cfg.augment.room_p > 0:     # a fine-tune keeps each epoch's weights, to choose on more than one number
             torch.save({"model": chosen.state_dict(), "best": {"epoch": epoch + 1, "which": which}},
@@ -298,8 +299,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[EpochLog],
     best_state = _load_weights_only(out / "best.pt")
     final = build_model(cfg.arch, num_channels=1)
     final.load_state_dict(best_state["model"])
-    summary = {"best_public_test_acc": best["val_acc"], "best_epoch": best["epoch"], "weights": best["which"],
-               "config": cfg.to_dict()}
+    summary = {"best_public_test_acc": best.get("accuracy", best["val_acc"]), "best_epoch": best["epoch"],
+               "weights": best["which"], "config": cfg.to_dict()}
+    if cfg.room_select:
+        summary.update(selection_score=best["val_acc"], public_test_room_kept={"45": best.get("room45"),
+                                                                               "32": best.get("room32")})
     ckpt = export_checkpoint(final, cfg.arch, out / "checkpoint", extra=summary, storage=cfg.storage)
     from .evaluate import choose_mirror
 
