@@ -59,11 +59,9 @@ class ProgressBar:
 
     @staticmethod
     def _clock(seconds: float | None) -> str:
-        if seconds is None:
-            return "--:--"
-        m, s = divmod(round(seconds), 60)
-        h, m = divmod(m, 60)
-        return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+        from ..io import clock
+
+        return clock(seconds)
 
     def found(self, p) -> str:
         """What the pass has found so far (subclasses for other kinds of pass say something else)."""

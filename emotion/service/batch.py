@@ -137,9 +137,9 @@ class BatchProgress:
 
     @staticmethod
     def clock(seconds: float) -> str:
-        m, s = divmod(round(seconds), 60)
-        h, m = divmod(m, 60)
-        return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+        from ..io import clock
+
+        return clock(seconds)
 
     def __call__(self, row: dict[str, Any]) -> None:
         self.count += 1

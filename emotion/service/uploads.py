@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _FIELD_LIMIT = 64 * 1024
+#: Bytes handed to the parser (in a worker thread) at a time.
+_PARSE_BATCH = 1 << 20
 #: Text fields per request, and their total size: a client cannot fill the server's memory with form fields.
 MAX_FIELDS = 16
 _FIELDS_TOTAL = 256 * 1024
@@ -250,16 +252,26 @@ async def receive_files(request, folder: str | os.PathLike, max_bytes: int,
         raise UploadError(413, f"the upload is {_megabytes(int(declared))}, over the limit of "
                                f"{_megabytes(max_bytes)}; send a smaller file or ask the operator to raise "
                                "--max-upload-mb")
+    from starlette.concurrency import run_in_threadpool
+
     receiver = _Receiver(Path(folder), file_fields)
     parser = MultipartParser(boundary, receiver.callbacks())
     received = 0
+    pending = bytearray()
     try:
+        # Parsing and writing to disk happen in a worker thread, about a megabyte at a time, so the event loop
+        # (and /health) stays free while many uploads arrive at once.
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit or receiver.size > max_bytes:
                 raise UploadError(413, f"the upload is over the limit of {_megabytes(max_bytes)}; send a smaller "
                                        "file or ask the operator to raise --max-upload-mb")
-            parser.write(chunk)
+            pending += chunk
+            if len(pending) >= _PARSE_BATCH:
+                await run_in_threadpool(parser.write, bytes(pending))
+                pending.clear()
+        if pending:
+            await run_in_threadpool(parser.write, bytes(pending))
         parser.finalize()
     except UploadError:
         receiver.close()

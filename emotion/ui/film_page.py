@@ -20,6 +20,7 @@ from pathlib import Path
 import streamlit as st
 
 from emotion.errors import EmotionError
+from emotion.io import clock
 from emotion.film import FilmSettings, VideoReport, analyze_video, job_key, saved_progress
 from emotion.settings import SCENE_DETECTORS
 from emotion.film.timeline import timecode
@@ -50,20 +51,12 @@ def _from_disk(path: Path) -> StoredUpload:
     return StoredUpload(path.name, path, hashes[ident], stat.st_size)
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    m, s = divmod(round(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def progress_text(p) -> str:
     """The line under the progress bar: where in the film, elapsed, ETA, what was found so far."""
     fps = getattr(p, "fps", 0.0)
     where = f"{timecode(p.position, fps)} of {timecode(p.duration, fps)}" if p.duration else timecode(p.position, fps)
     resumed = f" · resumed at {timecode(p.resumed_from, fps)}" if p.resumed_from is not None else ""
-    return (f"{where} · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)} · {p.shots} shots, "
+    return (f"{where} · elapsed {clock(p.elapsed)} · ETA {clock(p.eta)} · {p.shots} shots, "
             f"{p.faces} faces{resumed}")
 
 

@@ -24,6 +24,7 @@ from emotion.film import VideoReport
 from emotion.film.charts import scene_bars, scene_heatmap, timeline_with_arc
 from emotion.film.summary import Moment, summarize
 from emotion.film.timeline import timecode
+from emotion.io import clock
 
 from .film_html import Stat, emotion_bars, stats_html
 from .status import guarded
@@ -100,12 +101,6 @@ def _moments(title: str, moments: tuple[Moment, ...], key: str) -> None:
                     help=f"play from {m.timecode}")
 
 
-def _clock(seconds: float) -> str:
-    """h:mm:ss or m:ss: a full timecode does not fit a figure's column."""
-    n = round(seconds)
-    return f"{n // 3600}:{n // 60 % 60:02d}:{n % 60:02d}" if n >= 3600 else f"{n // 60}:{n % 60:02d}"
-
-
 def _summary(report: VideoReport) -> None:
     summary = summarize(report)
     st.markdown(f"#### {summary.headline()}")
@@ -115,7 +110,8 @@ def _summary(report: VideoReport) -> None:
         Stat("Screen time with faces", f"{summary.face_time:.0%}"),
         Stat("Expressiveness", "–" if not math.isfinite(summary.expressiveness) else f"{summary.expressiveness:.0%}"),
         Stat("Scenes", str(len(report.scenes)), help=f"from {len(report.shots)} shots ({report.segmentation})"),
-        Stat("Length", _clock(end), help=f"ends at {report.tc(end)}"),
+        Stat("Length", clock(end),   # a full timecode does not fit a figure's column
+             help=f"ends at {report.tc(end)}"),
     ]))
     _moments("Most intense scenes", summary.top_scenes, "top_scene")
     _moments("Strongest moments", summary.top_peaks, "top_peak")
