@@ -115,6 +115,7 @@ def _fit_temperature(args) -> int:
 
 def _record(args) -> int:
     from ..errors import BackendUnavailable, DataError
+    from ..labels import CANONICAL
     from ..training.data import load_faceset, training_cache_dir
     from ..training.evaluate import record_backend_agreement, record_int8_calibration
 
@@ -136,9 +137,12 @@ def _record(args) -> int:
         print(f"int8 calibration skipped: {exc}", file=sys.stderr)
         calibration = None
     print(json.dumps({"int8_calibration": calibration}))
-    images = list(faces.split(args.split).images)
+    split = faces.split(args.split)
+    images = list(split.images)
+    truth = [CANONICAL[i] for i in split.majority]
     if args.split == "Training":  # the agreement is measured on faces the ranges did not see
-        images = list(np.delete(train.images, pick, axis=0))
-    out = record_backend_agreement(args.model, images, f"{len(images)} FER {args.split} faces")
+        keep = np.setdiff1d(np.arange(len(train)), pick)
+        images, truth = list(train.images[keep]), [CANONICAL[i] for i in train.majority[keep]]
+    out = record_backend_agreement(args.model, images, f"{len(images)} FER {args.split} faces", truth)
     print(json.dumps(out))
     return 0

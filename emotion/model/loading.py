@@ -67,6 +67,13 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror, temperature=temperature)
 
 
+def product_network(name: str = "bundled"):
+    """The torch network ``load_model(name)`` runs, in eval mode, before any backend: what int8 ranges and
+    backend agreements must be measured on (its ONNX export names the tensors the product's export names)."""
+    path = resolve_checkpoint(name)
+    return _network(path, _read_json(path / "config.json", name), name)
+
+
 def _network(path: Path, config: dict, name: str):
     """The checkpoint's torch network in eval mode: plain PyTorch for ResNets it knows, else transformers.
 

@@ -262,10 +262,20 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: 
             extra["TensorQuantOverrides"] = {k: [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]
                                              for k, (lo, hi) in calibration.ranges.items()}
             used = calibration.source
-    quantize_static(str(src), str(dst), _batches(example, 8), quant_format=QuantFormat.QDQ, per_channel=True,
-                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, reduce_range=reduce_range,
-                    nodes_to_exclude=heads, extra_options=extra)
+    logging.getLogger().addFilter(_no_advice)
+    try:
+        quantize_static(str(src), str(dst), _batches(example, 8), quant_format=QuantFormat.QDQ, per_channel=True,
+                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, reduce_range=reduce_range,
+                        nodes_to_exclude=heads, extra_options=extra)
+    finally:
+        logging.getLogger().removeFilter(_no_advice)
     return used
+
+
+def _no_advice(record: logging.LogRecord) -> bool:
+    """onnxruntime's quantiser advises shape pre-processing on the root logger at every build; a user cannot act
+    on it (the export is ours), so it is dropped while the quantiser runs."""
+    return "pre-processing before quantization" not in record.getMessage()
 
 
 def calibrate(model, faces: np.ndarray, source: str, batch: int = 32) -> Calibration | None:

@@ -255,10 +255,10 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
     """
     import json
 
-    from transformers import AutoModelForImageClassification
 
     from ..errors import ModelLoadError
     from ..model import CALIBRATION_FILE, int8_calibration, load_model, resolve_checkpoint
+    from ..model.loading import product_network
     from ..runtime.onnx_int8 import calibrate
 
     checkpoint = resolve_checkpoint(name)
@@ -269,7 +269,7 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
         (checkpoint / CALIBRATION_FILE).unlink()
     ref_model = load_model(name, backend="eager")
     path = ref_model.path
-    hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
+    hf = product_network(name)     # the network the product exports: its tensor names are the ranges' keys
     pixels = ref_model.preprocess([f if f.ndim == 3 else np.repeat(f[:, :, None], 3, axis=2) for f in faces])
     cal = calibrate(hf, pixels, source)  # BackendUnavailable without onnx: an existing file is kept
     if cal is None:
@@ -281,12 +281,13 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
     return {"file": CALIBRATION_FILE, "source": cal.source, "tensors": len(cal.ranges)}
 
 
-def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) -> dict:
+def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, truth: list[str] | None = None) -> dict:
     """Measure each available non-fp32 backend against fp32 on real faces and save it with the checkpoint.
 
     The runtime's load-time guard only sees a synthetic example batch; this records how each backend
     agrees with fp32 on ``faces`` (e.g. FER+ PublicTest) into ``<checkpoint>/backend_agreement.json``,
-    which the guard then also enforces. Returns what was written.
+    which the guard then also enforces. With ``truth`` (the faces' labels) each backend's accuracy is
+    recorded beside fp32's, and the guard holds the drop. Returns what was written.
 
     Probabilities are compared at temperature 1 (the softmax of the raw logits), as the guard compares
     the example batch at load: a temperature below 1 stretches every difference by 1 / T (the bundled
@@ -294,19 +295,20 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
     """
     import json
 
-    from transformers import AutoModelForImageClassification
 
     from ..labels import canonical_labels
     from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, int8_calibration, load_model
+    from ..model.loading import product_network
     from ..runtime import available_backends, build_runner, compare
 
     ref_model = load_model(name, backend="eager").with_temperature(1.0)  # raw softmax, as the load-time guard
     path = ref_model.path
     ref = predict_faces(ref_model, faces)
-    hf = AutoModelForImageClassification.from_pretrained(str(path), local_files_only=True).eval()
+    hf = product_network(name)     # as load_model builds it, so the agreement holds for what users run
     example = ref_model.preprocess(_example_crops())
     # the model's own order of classes, as EmotionModel expects them
-    names = [hf.config.id2label[i] for i in range(hf.config.num_labels)]
+    id2label = json.loads((path / "config.json").read_text(encoding="utf-8"))["id2label"]
+    names = [id2label[k] for k in sorted(id2label, key=int)]
     model_labels = canonical_labels(names, source=name)
     out = {"source": source, "rows": len(faces), "backends": {}}
     calibration, key = int8_calibration(path, name), checkpoint_hash(path)
@@ -318,7 +320,17 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str) ->
         got = predict_faces(twin, faces)
         a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
         out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
-                                    "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows}
+                                    "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows,
+                                    "mean_prob_diff": round(a.mean_prob_diff, 5),
+                                    "p99_prob_diff": round(a.p99_prob_diff, 4)}
+        if truth is not None:
+            labels = tuple(ref_model.labels)
+            known = np.array([t in labels for t in truth])
+            y = np.array([labels.index(t) for t, k in zip(truth, known) if k])
+            acc_ref = float((ref[known].argmax(1) == y).mean())
+            acc = float((got[known].argmax(1) == y).mean())
+            out["backends"][backend].update(accuracy_fp32=round(acc_ref, 5), accuracy=round(acc, 5),
+                                            accuracy_drop=round(acc_ref - acc, 5))
         if getattr(runner, "calibration", None) is not None:  # the int8 ranges this agreement holds for
             out["backends"][backend]["calibration"] = runner.calibration
         log.info("%s vs fp32 on %s: %s", backend, source, a.describe())
