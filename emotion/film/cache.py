@@ -100,7 +100,7 @@ class FilmCache:
 
     Each entry is one file: a header line, the format version, the sha256 of
     the body, then the body (an ``.npz`` archive, read with
-    ``allow_pickle=False``). A write goes to a hidden ``.<key>.<random>.partial``
+    ``allow_pickle=False``). A write goes to a hidden ``.<key>.ckpt.<pid>.<random>.partial``
     file, is flushed to disk and renamed over the entry, so a reader sees the
     old entry or the new one, never half of one. Reads and writes of a key hold
     that key's lock, shared by every :class:`FilmCache` of the process (threads)
