@@ -51,7 +51,7 @@ def panel_figure(report, emotions=None, height: int = 560):
     x = np.arange(len(s.viewers)) + 0.5
     emotions = [e for e in (emotions or report.labels) if e in report.labels]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06,
-                        subplot_titles=("Audience expressions (mean across viewers, 95% band)",
+                        subplot_titles=("Audience expressions (mean across viewers; 95% band where 3 or more are seen)",
                                         "Valence: audience vs faces on screen"))
     _scene_bands(fig, report.scenes, row=1, fps=report.fps)
     for label in emotions:

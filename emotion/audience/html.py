@@ -57,7 +57,8 @@ def report_html(report) -> str:
             *(f"audience_{lab}" for lab in report.labels),
             "expressive_share", "attentive_share", "audience_valence", "screen_valence"]
     parts.append(_table(rows, cols))
-    parts.append("<p class='note'>Means across viewers; the CSV export has the 95% interval of each. An expression "
+    parts.append("<p class='note'>Means across viewers; the CSV export has the 95% interval of each (Wilson score "
+                 "interval over viewers, left empty where fewer than 3 viewers were seen). An expression "
                  "is not a feeling: these numbers describe faces, not what viewers felt. Viewers are numbered, "
                  "not named, and must have agreed to be filmed.</p>")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

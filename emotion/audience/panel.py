@@ -3,9 +3,14 @@
 Each viewer's sampled moments are put in bins (a second of film time, or a
 scene from the film's own analysis). In each bin a viewer contributes *one*
 value per emotion, their mean over the bin; the panel's number is the mean of
-those across viewers, with a 95% Student's t interval (viewers are the
-independent units). Shares (expressive, attentive) are likewise averaged over
-viewers. See :mod:`emotion.audience.report` for every column.
+those across viewers, with a 95% Wilson score interval over the viewers (the
+independent units): a viewer's mean probability lies between 0 and 1, so its
+variance is at most p(1 - p), and the Wilson interval with the number of viewers
+is then conservative and always inside 0-100 % (a Student's t interval on two
+viewers ran from below 0 % to above 100 %). No interval is given where fewer than
+:data:`MIN_BAND_VIEWERS` viewers were seen: with one or two faces a band says
+nothing. Shares (expressive, attentive) are likewise averaged over viewers.
+See :mod:`emotion.audience.report` for every column.
 
 >>> report = analyze_audience("film.mp4", [reaction1, reaction2])    # doctest: +SKIP
 >>> report.ranking()[["scene", "start_timecode", "audience_happy"]].head(3)   # doctest: +SKIP
@@ -32,6 +37,28 @@ from .report import AudienceReport, AudienceSceneRow, Peak, SecondStats
 _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 _Z95 = 1.959964
+
+
+#: Viewers below which a bin gets no interval (its lo/hi are NaN: an empty CSV cell, no band on a chart).
+MIN_BAND_VIEWERS = 3
+
+
+def wilson(p, n, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval (lo, hi) of a mean ``p`` of ``n`` values in [0, 1]; always within [0, 1].
+
+    >>> lo, hi = wilson(0.5, 3)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.125, 0.875)
+    >>> [round(float(v), 3) for v in wilson(0.0, 10)]
+    [0.0, 0.278]
+    """
+    p = np.clip(np.asarray(p, np.float64), 0.0, 1.0)
+    n = np.asarray(n, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z2n = z * z / n
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = z / (1 + z2n) * np.sqrt(p * (1 - p) / n + z2n / (4 * n))
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def t95(df) -> np.ndarray:
@@ -102,13 +129,13 @@ def panel_stats(bins: Bins) -> dict[str, np.ndarray]:
         per_viewer = np.where(seen[..., None], bins.prob_sum / bins.faces[..., None], np.nan)   # (V, B, L)
         n = seen.sum(axis=0)
         mean = np.where(n[:, None] > 0, np.nansum(per_viewer, axis=0) / n[:, None], np.nan)
-        dev = np.where(seen[..., None], per_viewer - mean[None], 0.0)
-        sd = np.sqrt((dev ** 2).sum(axis=0) / np.maximum(n - 1, 1)[:, None])
-        half = t95(n - 1)[:, None] * sd / np.sqrt(np.maximum(n, 1))[:, None]
+        lo, hi = wilson(mean, n[:, None])
+        band = (n >= MIN_BAND_VIEWERS)[:, None]
+        lo, hi = np.where(band, lo, np.nan), np.where(band, hi, np.nan)
         watching = (bins.covered > 0).sum(axis=0)
         expressive = np.where(seen, bins.expressive / bins.faces, 0.0).sum(axis=0) / n
         attentive = np.where(bins.covered > 0, bins.attentive / bins.covered, 0.0).sum(axis=0) / watching
-    return {"mean": mean, "lo": mean - half, "hi": mean + half, "viewers": n.astype(np.int32),
+    return {"mean": mean, "lo": lo, "hi": hi, "viewers": n.astype(np.int32),
             "watching": watching.astype(np.int32), "expressive": expressive, "attentive": attentive,
             "per_viewer": per_viewer}
 

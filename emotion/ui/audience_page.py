@@ -239,6 +239,14 @@ def show_panel(report) -> None:
     emotions = st.multiselect("Emotions", list(report.labels), default=strongest, key=f"{_P}emotions",
                               help="by default the four the audience showed most, besides neutral")
     st.plotly_chart(panel_figure(report, emotions), key=f"{_P}panel")
+    from emotion.audience.panel import MIN_BAND_VIEWERS
+
+    few = int((report.seconds.viewers < MIN_BAND_VIEWERS).sum())
+    if few:
+        st.caption(f"The shaded band is where the audience's mean would lie with 95% confidence (Wilson score "
+                   f"interval over viewers). It is left out for {few} of {len(report.seconds.viewers)} seconds "
+                   f"where fewer than {MIN_BAND_VIEWERS} viewers' faces were seen: one or two faces say too "
+                   "little about an audience.")
     st.subheader("Scenes ranked by audience response")
     _ranking_table(report)
     if report.peaks:

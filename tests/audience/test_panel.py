@@ -83,20 +83,35 @@ def test_film_side_is_the_films_own_analysis(film, report):
     assert math.isnan(report.rows[1].screen_valence) and report.rows[2].screen_valence == pytest.approx(-0.7)
 
 
-def test_scene_means_and_t_intervals_by_hand(report):
+def test_scene_means_and_bounded_intervals_by_hand(report):
     one, two, three = _row(report, 1), _row(report, 2), _row(report, 3)
-    # Scene 1: two viewers, happy .2 and .4: mean .3, sd .1414, t(1) = 12.706 -> half 12.706 * .1414 / sqrt 2.
+    # Scene 1: two viewers, happy .2 and .4: mean .3, and no interval (fewer than 3 viewers: a band on two
+    # faces says nothing; Student's t gave -97 % to +157 % here).
     assert (one.viewers, one.watching) == (2, 2)
     assert one.audience_happy == pytest.approx(0.3)
-    assert one.audience_happy_lo == pytest.approx(0.3 - 1.2706, abs=1e-4)
-    assert one.audience_happy_hi == pytest.approx(0.3 + 1.2706, abs=1e-4)
-    # Scene 2: .2, .4, .9: mean .5, sd sqrt(.13), t(2) = 4.303 -> half 4.303 * sqrt(.13) / sqrt 3 = .895744.
+    assert math.isnan(one.audience_happy_lo) and math.isnan(one.audience_happy_hi)
+    # Scene 2: .2, .4, .9: mean .5 over 3 viewers -> Wilson (z 1.96): centre .5, half
+    # 1.96 / (1 + 1.2805) * sqrt(.25 / 3 + 1.2805 / 12) = .3747.
     assert (two.viewers, two.watching) == (3, 3)
     assert two.audience_happy == pytest.approx(0.5)
-    assert two.audience_happy_hi - two.audience_happy == pytest.approx(0.895744, abs=1e-4)
+    assert (two.audience_happy_lo, two.audience_happy_hi) == pytest.approx((0.1253, 0.8747), abs=1e-4)
     # Scene 3: A1 unseen; angry (.6 + 0) / 2, sad (0 + .8) / 2, neutral (.4 + .2) / 2.
     assert (three.viewers, three.watching) == (2, 3)
     assert (three.audience_angry, three.audience_sad, three.audience_neutral) == pytest.approx((0.3, 0.4, 0.3))
+    table = report.scene_table()
+    lows = table.filter(like="_lo").to_numpy(float)
+    highs = table.filter(like="_hi").to_numpy(float)
+    assert np.nanmin(lows) >= 0 and np.nanmax(highs) <= 1, "every interval inside 0-100 %"
+
+
+@pytest.mark.parametrize("p, n", [(0.0, 3), (1.0, 3), (0.5, 3), (0.02, 50), (0.97, 5), (0.3, 1000)])
+def test_wilson_intervals_stay_inside_0_to_1_and_contain_the_mean(p, n):
+    from emotion.audience.panel import wilson
+
+    lo, hi = wilson(p, n)
+    assert 0.0 <= float(lo) <= p <= float(hi) <= 1.0
+    if n == 1000:
+        assert float(hi - lo) < 0.07, "narrow with many viewers"
 
 
 def test_shares_valence_and_correlation_by_hand(report):
@@ -117,8 +132,9 @@ def test_per_second_table_by_hand(report):
     assert len(seconds) == 8 and seconds.loc[1].watching == 2 and seconds.loc[2].watching == 3
     four = seconds.loc[4]          # A1 unseen, A2 angry .6, B sad .8
     assert (four.viewers, four.audience_angry, four.audience_sad, four.scene) == (2, 0.3, 0.4, 3)
-    # angry .6 and 0: sd .4243, t(1) 12.706 -> half 12.706 * .4243 / sqrt 2 = 12.706 * .3
-    assert four.audience_angry_lo == pytest.approx(0.3 - 12.706 * 0.3, abs=1e-3)
+    assert math.isnan(four.audience_angry_lo), "two viewers: no interval"
+    three = seconds.loc[2]         # three viewers seen: an interval, inside 0-100 %
+    assert three.viewers == 3 and 0 <= three.audience_happy_lo <= three.audience_happy <= three.audience_happy_hi <= 1
     assert seconds.loc[7].viewers == 2, "A1's face is gone after 7 s"
 
 
