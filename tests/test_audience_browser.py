@@ -103,9 +103,18 @@ def test_browser_screens_a_film_live_and_saves_the_reaction(tmp_path, browser_ap
             page.get_by_text("trailer_cut.mp4").first.wait_for(timeout=60_000)
             page.get_by_text("Screen the film here, with the webcam on").click()
             frame = page.frame_locator('iframe[title*="streamlit_webrtc"]')
-            frame.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
+            start = frame.get_by_role("button", name=re.compile(r"^start$", re.I))
+            start.click(timeout=60_000)
             try:
-                page.get_by_text("Playing", exact=True).wait_for(timeout=90_000)
+                try:
+                    page.get_by_text("Playing", exact=True).wait_for(timeout=45_000)
+                except PlaywrightTimeout:
+                    # Headless Chromium's first WebRTC connection to a busy server sometimes drops after a
+                    # frame (seen once in four full CI runs): the page shows START again, and a viewer would
+                    # press it again. A second drop fails the test.
+                    if start.is_visible():
+                        start.click(timeout=30_000)
+                    page.get_by_text("Playing", exact=True).wait_for(timeout=60_000)
                 page.get_by_text(re.compile(r"[1-9]\d* readings")).first.wait_for(timeout=60_000)
             except PlaywrightTimeout:
                 fail("the film did not start playing with readings")
