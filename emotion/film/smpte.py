@@ -21,6 +21,7 @@ The exact frame rate matters: 23.976 is 24000/1001, 29.97 is 30000/1001.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -30,6 +31,7 @@ from ..errors import SettingsError
 _TC = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
 
 
+@functools.lru_cache(maxsize=64)   # a film's every timecode asks for the same rate: tens of thousands of calls
 def film_rate(fps: float) -> Fraction:
     """The exact frame rate behind a float: 23.976... -> 24000/1001, 25.0 -> 25.
 
@@ -57,8 +59,16 @@ def _nominal(fps: float) -> int:
 
 
 def frame_at(seconds: float, fps: float) -> int:
-    """The frame shown at ``seconds`` (nearest frame start)."""
-    return max(0, round(Fraction(max(0.0, float(seconds))) * film_rate(fps)))
+    """The frame shown at ``seconds`` (nearest frame start, ties to even), in exact integer arithmetic.
+
+    >>> frame_at(60.0, 24000 / 1001), frame_at(0.5 / 25, 25), frame_at(1.5 / 25, 25)   # ties: exact float
+    (1439, 1, 1)
+    """
+    rate = film_rate(fps)
+    p, q = max(0.0, float(seconds)).as_integer_ratio()      # the float exactly, as Fraction(seconds) is
+    num, den = p * rate.numerator, q * rate.denominator
+    n, r = divmod(num, den)
+    return n + 1 if 2 * r > den or (2 * r == den and n % 2) else n
 
 
 def smpte_from_frame(frame: int, fps: float, drop_frame: bool | None = None) -> str:

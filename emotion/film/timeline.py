@@ -44,6 +44,7 @@ from .shots import Scene, scene_numbers
 from ..tracking import assign_tracks, smooth_tracks
 from ..types import Faces
 from .observations import Observations
+from .smpte import smpte
 
 
 def timecode(seconds: float | None, fps: float | None = None) -> str:
@@ -55,8 +56,6 @@ def timecode(seconds: float | None, fps: float | None = None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return ""
     if fps is not None and math.isfinite(fps) and fps > 0:
-        from .smpte import smpte
-
         return smpte(seconds, fps)
     ms = round(max(0.0, float(seconds)) * 1000)
     h, rest = divmod(ms, 3_600_000)
