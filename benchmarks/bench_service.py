@@ -73,6 +73,15 @@ def film(tmp: Path) -> Path:
     return scene_video(tmp / "clip.mp4", [(c, 50) for c in CUT_COLOURS[:4]], size=(320, 240), noise=10)
 
 
+def service(tmp: Path, detector: str) -> Server:
+    """``python -m emotion serve`` with the bundled model, 2 film workers and default limits, state in ``tmp``."""
+    env = {"EMOTION_CACHE_DIR": str(tmp / "cache")}
+    if detector == "yunet":
+        env["EMOTION_FACE_MODEL"] = str(YUNET)
+    return Server("--detector", detector, "--workers", "2", "--state-dir", str(tmp / "state"), env=env,
+                  log=tmp / "server.log")
+
+
 def same(a: dict, b: dict, tol: float = 0.005) -> bool:
     """The same faces (boxes, top emotion) and probabilities within ``tol``: the bf16 backend's last digits
     vary from call to call (oneDNN), so exact equality is checked by the tests with the eager backend instead."""
@@ -106,12 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         video = film(tmp)
-        env = {"EMOTION_CACHE_DIR": str(tmp / "cache")}
-        if args.detector == "yunet":
-            env["EMOTION_FACE_MODEL"] = str(YUNET)
-        server = Server("--detector", args.detector, "--workers", "2", "--state-dir", str(tmp / "state"),
-                        env=env, log=tmp / "server.log")
-        with server:
+        with service(tmp, args.detector) as server:
             pid = server.proc.pid
             idle = rss_mb(pid)
             # one warm-up request per photo: loads the model and gives the expected answers
@@ -181,12 +185,7 @@ def hostile(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         video = film(tmp)
-        env = {"EMOTION_CACHE_DIR": str(tmp / "cache")}
-        if args.detector == "yunet":
-            env["EMOTION_FACE_MODEL"] = str(YUNET)
-        server = Server("--detector", args.detector, "--workers", "2", "--state-dir", str(tmp / "state"),
-                        env=env, log=tmp / "server.log")
-        with server:
+        with service(tmp, args.detector) as server:
             pid = server.proc.pid
             call(server.port, "POST", "/v1/images", files={"file": photos[0]})     # loads the model
             warm = rss_mb(pid)

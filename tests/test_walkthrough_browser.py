@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from test_webcam_browser import CHROMIUM, IN_CI, _free_port, _wait_healthy
+from test_webcam_browser import CHROMIUM, IN_CI, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -53,29 +51,10 @@ def playwright_api():
 @pytest.fixture
 def real_app(playwright_api, tmp_path):
     """The app as a user starts it: the bundled model, YuNet from ../shared/data, a private cache folder."""
-    port = _free_port()
-    env = dict(os.environ, EMOTION_FACE_MODEL=str(YUNET), EMOTION_CACHE_DIR=str(tmp_path / "cache"),
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    for name in ("EMOTION_MODEL", "EMOTION_MEDIA_DIR", "EMOTION_ICE_SERVERS", "EMOTION_RTC_CONFIGURATION"):
-        env.pop(name, None)
     log_path = tmp_path / "streamlit.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-             "--global.developmentMode", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, proc)
-            yield url, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    with running_app(log_path, drop=("EMOTION_MODEL", "EMOTION_MEDIA_DIR"), EMOTION_FACE_MODEL=str(YUNET),
+                     EMOTION_CACHE_DIR=str(tmp_path / "cache")) as url:
+        yield url, log_path
 
 
 class Walk:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -131,32 +132,40 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise AssertionError(f"streamlit did not answer at {url} within {timeout:.0f} s")
 
 
+@contextmanager
+def running_app(log_path: Path, drop=(), **env_changes: str):
+    """``streamlit run app.py`` on a free localhost port with ``env_changes`` (``drop``: variables removed);
+    yields its URL and stops it afterwards. Output goes to ``log_path``."""
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               **env_changes)
+    for name in ("EMOTION_ICE_SERVERS", "EMOTION_RTC_CONFIGURATION", *drop):
+        env.pop(name, None)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, proc)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
 @pytest.fixture
 def streamlit_server(browser_api, tmp_path, tiny_checkpoint, yunet_path):
     """``streamlit run app.py`` on a free localhost port with the tiny model and the shared YuNet."""
-    port = _free_port()
-    env = dict(os.environ, EMOTION_MODEL=str(tiny_checkpoint), EMOTION_FACE_MODEL=str(yunet_path),
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    for name in ("EMOTION_ICE_SERVERS", "EMOTION_RTC_CONFIGURATION"):
-        env.pop(name, None)
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with running_app(tmp_path / "streamlit.log", EMOTION_MODEL=str(tiny_checkpoint),
+                     EMOTION_FACE_MODEL=str(yunet_path)) as url:
         yield url, tmp_path / "streamlit.log"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 def test_browser_streams_webcam_and_sees_an_emotion(tmp_path, browser_api, streamlit_server):

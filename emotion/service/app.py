@@ -31,6 +31,7 @@ lists the same API offline.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import shutil
@@ -172,26 +173,24 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
 
     jobs_arriving = [0]          # film/audience requests admitted whose job is not queued yet
 
-    def _room_for_a_job() -> None:
-        """Admit one more job or answer 503; the caller must call :func:`_arrived` once it is queued or refused."""
-        waiting = pool.queued() + jobs_arriving[0]
-        if waiting >= config.max_queued:
-            raise ApiError(503, f"{waiting} jobs are waiting, the most this server queues; send it again later "
-                                "(or ask its operator to raise --max-queued)", retry_after=30)
-        jobs_arriving[0] += 1
-
-    def _arrived() -> None:
-        jobs_arriving[0] -= 1
+    def admitted(handler):
+        """A job route that first takes a place in the queue (counted while its upload arrives), or answers 503."""
+        @functools.wraps(handler)
+        async def route(request: Request) -> dict:
+            waiting = pool.queued() + jobs_arriving[0]
+            if waiting >= config.max_queued:
+                raise ApiError(503, f"{waiting} jobs are waiting, the most this server queues; send it again later "
+                                    "(or ask its operator to raise --max-queued)", retry_after=30)
+            jobs_arriving[0] += 1
+            try:
+                return await handler(request)
+            finally:
+                jobs_arriving[0] -= 1
+        return route
 
     @v1.post("/films", status_code=202, summary="queue a film analysis", openapi_extra=_FILM_BODY)
+    @admitted
     async def films(request: Request) -> dict:
-        _room_for_a_job()
-        try:
-            return await _films_admitted(request)
-        finally:
-            _arrived()
-
-    async def _films_admitted(request: Request) -> dict:
         from ..film.video import probe
 
         ctype = request.headers.get("content-type", "")
@@ -224,14 +223,8 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
 
     @v1.post("/audience", status_code=202, summary="queue an audience analysis: a film and its reactions",
              openapi_extra=_AUDIENCE_BODY)
+    @admitted
     async def audience(request: Request) -> dict:
-        _room_for_a_job()
-        try:
-            return await _audience_admitted(request)
-        finally:
-            _arrived()
-
-    async def _audience_admitted(request: Request) -> dict:
         from ..film.video import probe
 
         ctype = request.headers.get("content-type", "")
