@@ -4,18 +4,19 @@ A film pass and a reaction scan both append, for each sampled frame, the faces f
 in it: which sample they belong to, their boxes, detector scores, landmarks and
 emotion probabilities. :class:`FaceLog` keeps those columns in chunks while the
 pass runs (appending is cheap), joins them for a checkpoint (:meth:`arrays`, the
-keys the checkpoint files use) and gives them back as the frozen
-:class:`~emotion.types.Faces` table (:meth:`table`), with ``face_sample`` beside it.
+keys the checkpoint files use) and gives them back as one frozen
+:class:`~emotion.types.Faces` table (:meth:`table`) whose ``samples`` column
+says which sample each face belongs to. What goes in is a scored
+:class:`~emotion.types.Faces` table per sample, as the face worker gives it.
 
 Landmarks are kept when the log is made with ``landmarks=True`` (the reaction
 scan: attention is read from them); a face without landmarks (Haar) gets NaN
 there, so the column always has one row per face.
 
->>> import numpy as np
 >>> log = FaceLog(("happy", "sad"))
->>> log.add(0, [[0, 0, 10, 10]], [0.9], [[0.75, 0.25]])
->>> log.add(2, [[5, 5, 15, 15], [20, 0, 30, 10]], [0.8, 0.7], [[0.5, 0.5], [0.1, 0.9]])
->>> len(log), log.arrays()["face_sample"].tolist()
+>>> log.add(0, Faces([[0, 0, 10, 10]], [0.9], ("happy", "sad"), [[0.75, 0.25]]))
+>>> log.add(2, Faces([[5, 5, 15, 15], [20, 0, 30, 10]], [0.8, 0.7], ("happy", "sad"), [[0.5, 0.5], [0.1, 0.9]]))
+>>> len(log), log.table().samples.tolist()
 (3, [0, 2, 2])
 >>> log.table().rows()[2].emotion
 'sad'
@@ -48,23 +49,19 @@ class FaceLog:
     def __len__(self) -> int:
         return self._count
 
-    def add(self, sample: int, boxes, scores, probs, landmarks=None) -> None:
-        """The faces of sample number ``sample``: boxes (N, 4), scores (N,), probs (N, L), landmarks (N, 5, 2)."""
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        n = len(boxes)
+    def add(self, sample: int, faces: Faces) -> None:
+        """The scored faces of sample number ``sample`` (their own ``samples`` column is replaced)."""
+        n = len(faces)
         if not n:
             return
-        scores = np.asarray(scores, np.float32).reshape(-1)
-        probs = np.asarray(probs, np.float32).reshape(n, len(self.labels))
-        if len(scores) != n:
-            raise ValueError(f"FaceLog.add: {n} boxes but {len(scores)} scores")
+        if faces.labels != self.labels:
+            raise ValueError(f"FaceLog.add: faces scored over {faces.labels}, this log keeps {self.labels}")
         self._chunks["face_sample"].append(np.full(n, int(sample), np.int64))
-        self._chunks["boxes"].append(boxes)
-        self._chunks["scores"].append(scores)
-        self._chunks["probs"].append(probs)
+        self._chunks["boxes"].append(faces.boxes)
+        self._chunks["scores"].append(faces.scores)
+        self._chunks["probs"].append(faces.probs)
         if self.keeps_landmarks:
-            marks = np.full((n, 5, 2), np.nan, np.float32) if landmarks is None else \
-                np.asarray(landmarks, np.float32).reshape(n, 5, 2)
+            marks = np.full((n, 5, 2), np.nan, np.float32) if faces.landmarks is None else faces.landmarks
             self._chunks["landmarks"].append(marks)
         self._count += n
 
@@ -100,9 +97,9 @@ class FaceLog:
         return twin
 
     def table(self) -> Faces:
-        """Every face as one :class:`~emotion.types.Faces` table (landmarks where kept and found)."""
+        """Every face as one :class:`~emotion.types.Faces` table, ``samples`` set (landmarks where kept and found)."""
         a = self.arrays()
         marks = a.get("landmarks")
         if marks is not None and (not len(marks) or np.isnan(marks).any()):
             marks = None                 # the table has landmarks for every face or none
-        return Faces(a["boxes"], a["scores"], self.labels, a["probs"], landmarks=marks)
+        return Faces(a["boxes"], a["scores"], self.labels, a["probs"], landmarks=marks, samples=a["face_sample"])

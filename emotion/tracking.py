@@ -20,15 +20,17 @@ lost takes its number back.
 ...               boxes=[[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]).tolist()
 [1, 1, 2]
 >>> t = FaceTracker(iou=0.3, ttl_s=2.0)
->>> t.update([[0, 0, 10, 10]], now=0.0)
-(1,)
->>> t.update([[1, 1, 11, 11], [50, 50, 60, 60]], now=0.1)
-(1, 2)
+>>> t.update(Faces([[0, 0, 10, 10]], [0.9]), now=0.0).track_ids.tolist()
+[1]
+>>> t.update(Faces([[1, 1, 11, 11], [50, 50, 60, 60]], [0.9, 0.8]), now=0.1).track_ids.tolist()
+[1, 2]
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .types import Faces
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -227,8 +229,11 @@ class FaceTracker:
         """Forget every track; ids start again at 1."""
         self.__init__(self.iou, self.ttl_s, self.memory_s)
 
-    def update(self, boxes, now: float) -> tuple[int, ...]:
-        """Track ids for ``boxes`` (N, 4) seen at time ``now`` (seconds), in the same order."""
+    def update(self, faces: Faces, now: float) -> Faces:
+        """The face table seen at time ``now`` (seconds), with a track id per face (its ``track_ids`` column)."""
+        return faces.with_tracks(self._ids(faces.boxes, now))
+
+    def _ids(self, boxes, now: float) -> tuple[int, ...]:
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         for tid in [t for t, seen in self._seen.items() if now - seen > self.memory_s]:
             del self._boxes[tid], self._seen[tid]

@@ -13,7 +13,7 @@ what it got, so a bad value fails where it is made, not three stages later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,12 +38,15 @@ class Faces:
     A detector fills ``boxes`` (float32 (N, 4), x1, y1, x2, y2 in the pixels of
     the frame it was given) and ``scores`` (float32 (N,), in [0, 1]); the
     model adds ``probs`` (float32 (N, L) over ``labels``, canonical names);
-    tracking adds ``track_ids`` (int64 (N,), 0 = not tracked). Columns not yet
+    tracking adds ``track_ids`` (int64 (N,), 0 = not tracked); a pass over a
+    video or recording sets ``samples`` (int64 (N,), the number of the sampled
+    frame each face was seen in; 0 for a single image). Columns not yet
     filled are empty, never None, except ``landmarks``: float32 (N, 5, 2), right
     eye, left eye, nose tip, right and left mouth corner as x, y in the box's
     pixels, when the detector finds them (YuNet does), else None (Haar). Arrays
     are copied and made read-only; every step returns a new table
-    (:meth:`with_emotions`, :meth:`with_tracks`).
+    (:meth:`with_emotions`, :meth:`with_tracks`, :meth:`with_samples`);
+    :meth:`concat` joins tables.
     :class:`FaceResult` is a read-only view of one row, for display and JSON.
 
     >>> faces = Faces(boxes=[[10, 10, 50, 60]], scores=[0.9])
@@ -60,6 +63,7 @@ class Faces:
     probs: np.ndarray | None = None
     track_ids: np.ndarray | None = None
     landmarks: np.ndarray | None = None
+    samples: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         boxes = _frozen_array(self.boxes, np.float32, "Faces.boxes")
@@ -90,6 +94,12 @@ class Faces:
             tracks = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.track_ids")
         if tracks.shape != (n,):
             raise ValueError(f"Faces.track_ids: expected shape ({n},), got {tracks.shape}")
+        samples = np.zeros(n, np.int64) if self.samples is None else self.samples
+        samples = _frozen_array(samples, np.int64, "Faces.samples")
+        if samples.size == 0:
+            samples = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.samples")
+        if samples.shape != (n,):
+            raise ValueError(f"Faces.samples: expected shape ({n},), got {samples.shape}")
         marks = self.landmarks
         if marks is not None:
             marks = _frozen_array(marks, np.float32, "Faces.landmarks")
@@ -98,7 +108,7 @@ class Faces:
             if marks.shape != (n, 5, 2):
                 raise ValueError(f"Faces.landmarks: expected shape ({n}, 5, 2), got {marks.shape}")
         for name, value in (("boxes", boxes), ("scores", scores), ("labels", labels), ("probs", probs),
-                            ("track_ids", tracks), ("landmarks", marks)):
+                            ("track_ids", tracks), ("landmarks", marks), ("samples", samples)):
             object.__setattr__(self, name, value)
 
     @classmethod
@@ -118,7 +128,8 @@ class Faces:
         if all(t.landmarks is not None for t in tables):
             marks = np.concatenate([t.landmarks for t in tables])
         return cls(np.concatenate([t.boxes for t in tables]), np.concatenate([t.scores for t in tables]), labels,
-                   np.concatenate([t.probs for t in tables]), np.concatenate([t.track_ids for t in tables]), marks)
+                   np.concatenate([t.probs for t in tables]), np.concatenate([t.track_ids for t in tables]), marks,
+                   np.concatenate([t.samples for t in tables]))
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -139,22 +150,28 @@ class Faces:
         """This table with the model's probabilities, one row per face."""
         if len(emotions) != len(self):
             raise ValueError(f"Faces.with_emotions: expected {len(self)} rows of probabilities, got {len(emotions)}")
-        return Faces(self.boxes, self.scores, emotions.labels, emotions.probs, self.track_ids, self.landmarks)
+        return replace(self, labels=emotions.labels, probs=emotions.probs)
 
     def with_tracks(self, track_ids) -> Faces:
         """This table with a track id per face."""
-        return Faces(self.boxes, self.scores, self.labels, self.probs, track_ids, self.landmarks)
+        return replace(self, track_ids=track_ids)
+
+    def with_samples(self, samples) -> Faces:
+        """This table with the number of the sampled frame of each face (one int for all of them)."""
+        if np.ndim(samples) == 0:
+            samples = np.full(len(self), int(samples), np.int64)
+        return replace(self, samples=samples)
 
     def select(self, mask_or_index) -> Faces:
         """A new table holding the rows picked by a boolean mask or index array."""
         marks = None if self.landmarks is None else self.landmarks[mask_or_index]
         return Faces(self.boxes[mask_or_index], self.scores[mask_or_index], self.labels,
-                     self.probs[mask_or_index], self.track_ids[mask_or_index], marks)
+                     self.probs[mask_or_index], self.track_ids[mask_or_index], marks, self.samples[mask_or_index])
 
     def scaled(self, factor: float) -> Faces:
-        """Boxes multiplied by ``factor`` (to map a downscaled frame back to the original)."""
+        """Boxes and landmarks multiplied by ``factor`` (to map a downscaled frame back to the original)."""
         marks = None if self.landmarks is None else self.landmarks * np.float32(factor)
-        return Faces(self.boxes * np.float32(factor), self.scores, self.labels, self.probs, self.track_ids, marks)
+        return replace(self, boxes=self.boxes * np.float32(factor), landmarks=marks)
 
     def rows(self) -> tuple[FaceResult, ...]:
         """One :class:`FaceResult` per face (scored tables only): integer boxes, top emotion, probabilities."""

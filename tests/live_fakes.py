@@ -6,6 +6,7 @@ finds the square, so every expectation is computed from what the test drew.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import av
@@ -69,8 +70,13 @@ class FakeClock:
         self.t += dt
 
 
+def tracked(result: ImageResult, tracks) -> ImageResult:
+    """``result`` with a track id per face in its table, as the live session's tracker leaves it."""
+    return dataclasses.replace(result, faces=result.table.with_tracks(list(tracks)))
+
+
 def report(t: float, boxes=(), probs=None, tracks=None, index=0, latency=10.0, inference=8.0, dropped=0):
     boxes = list(boxes)
-    return FrameReport(index=index, time=t, result=make_result(boxes, probs), latency_ms=latency,
-                       tracks=tuple(tracks if tracks is not None else range(1, len(boxes) + 1)),
-                       inference_ms=inference, dropped=dropped)
+    result = tracked(make_result(boxes, probs), tracks if tracks is not None else range(1, len(boxes) + 1))
+    return FrameReport(index=index, time=t, result=result, latency_ms=latency, inference_ms=inference,
+                       dropped=dropped)

@@ -6,15 +6,20 @@ import numpy as np
 import pytest
 
 from emotion.face_log import FaceLog
+from emotion.types import Faces
 
 LABELS = ("happy", "neutral", "sad")
 
 
+def _faces(boxes, scores, probs, landmarks=None) -> Faces:
+    return Faces(np.asarray(boxes, np.float32).reshape(-1, 4), scores, LABELS, probs, landmarks=landmarks)
+
+
 def _filled(landmarks: bool) -> FaceLog:
     log = FaceLog(LABELS, landmarks=landmarks)
-    log.add(0, [[0, 0, 10, 10]], [0.9], [[0.7, 0.2, 0.1]], [np.arange(10).reshape(5, 2)] if landmarks else None)
-    log.add(1, [], [], np.zeros((0, 3)))                           # a sample without faces adds no row
-    log.add(3, [[1, 1, 9, 9], [20, 0, 30, 10]], [0.8, 0.6], [[0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
+    log.add(0, _faces([[0, 0, 10, 10]], [0.9], [[0.7, 0.2, 0.1]], [np.arange(10).reshape(5, 2)] if landmarks else None))
+    log.add(1, Faces.empty())                                      # a sample without faces adds no row
+    log.add(3, _faces([[1, 1, 9, 9], [20, 0, 30, 10]], [0.8, 0.6], [[0.1, 0.8, 0.1], [0.2, 0.2, 0.6]]))
     return log
 
 
@@ -41,11 +46,14 @@ def test_the_table_is_the_frozen_face_table_and_a_copy_is_independent():
     log = _filled(False)
     table = log.table()
     assert [r.emotion for r in table.rows()] == ["happy", "neutral", "sad"] and table.landmarks is None
+    assert table.samples.tolist() == [0, 3, 3], "each face knows its sample"
     twin = log.copy()
-    twin.add(4, [[0, 0, 5, 5]], [0.5], [[1, 0, 0]])
+    twin.add(4, _faces([[0, 0, 5, 5]], [0.5], [[1, 0, 0]]))
     assert len(twin) == 4 and len(log) == 3
 
 
-def test_rows_must_agree():
-    with pytest.raises(ValueError, match="2 boxes but 1 scores"):
-        FaceLog(LABELS).add(0, [[0, 0, 1, 1], [2, 2, 3, 3]], [0.5], [[1, 0, 0], [1, 0, 0]])
+def test_faces_must_be_scored_over_the_logs_labels():
+    with pytest.raises(ValueError, match="scored over"):
+        FaceLog(LABELS).add(0, Faces([[0, 0, 1, 1]], [0.5], ("happy", "sad"), [[1, 0]]))
+    with pytest.raises(ValueError, match="scored over"):
+        FaceLog(LABELS).add(0, Faces([[0, 0, 1, 1]], [0.5]))              # not scored at all

@@ -220,13 +220,11 @@ def test_latest_slot_take_times_out_and_counts_replacements():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(tracks=(1, 2)), "one id per face"),
     (dict(latency_ms=-1.0), "non-negative"),
     (dict(result="nope"), "expected an ImageResult"),
 ])
 def test_frame_report_validates(kwargs, message):
-    base = dict(index=0, time=1.0, result=make_result([(0, 0, 10, 10)]), tracks=(1,), latency_ms=1.0,
-                inference_ms=1.0)
+    base = dict(index=0, time=1.0, result=make_result([(0, 0, 10, 10)]), latency_ms=1.0, inference_ms=1.0)
     base.update(kwargs)
     with pytest.raises(ValueError, match=message):
         FrameReport(**base)

@@ -17,7 +17,8 @@ from emotion.errors import SettingsError
 from emotion.live import (FaceTracker, FrameReport, LiveStats, RollingEmotions, SessionRecorder,
                           rtc_configuration)
 from emotion.live.charts import rolling_figure, summary_figure, recording_figure
-from live_fakes import LABELS, make_result, report
+from emotion.types import Faces
+from live_fakes import LABELS, make_result, report, tracked
 
 
 # ---------------------------------------------------------------- tracking
@@ -35,7 +36,15 @@ from live_fakes import LABELS, make_result, report
 ])
 def test_face_tracker(frames, expected):
     tracker = FaceTracker(iou=0.3, ttl_s=2.0)
-    assert [tracker.update(boxes, t) for boxes, t in frames] == expected
+    assert [_ids(tracker, boxes, t) for boxes, t in frames] == expected
+
+
+def _ids(tracker: FaceTracker, boxes, t: float) -> tuple[int, ...]:
+    """The track ids the tracker gives a table of these boxes (the table comes back with them, rows unchanged)."""
+    table = Faces(np.asarray(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
+    out = tracker.update(table, t)
+    assert np.array_equal(out.boxes, table.boxes) and np.array_equal(out.scores, table.scores)
+    return tuple(int(i) for i in out.track_ids)
 
 
 def test_one_person_on_a_busy_machine_is_one_face():
@@ -51,7 +60,7 @@ def test_one_person_on_a_busy_machine_is_one_face():
         if step % 11 == 5:                               # the detector misses them for a few frames
             t += 3.0
             continue
-        ids += tracker.update([(x, 100, x + size, 100 + size)], t)
+        ids += _ids(tracker, [(x, 100, x + size, 100 + size)], t)
     assert set(ids) == {1}, f"one person, ids {sorted(set(ids))}"
 
 
@@ -62,7 +71,7 @@ def test_two_people_side_by_side_stay_two_faces_at_a_low_frame_rate():
         t = 1.1 * i
         left, right = (100 + 10 * (i % 3), 100, 220 + 10 * (i % 3), 220), (260, 100, 380, 220)
         boxes = [left, right] if i % 4 != 3 else [right]  # the left one is missed now and then
-        got.append(tracker.update(boxes, t))
+        got.append(_ids(tracker, boxes, t))
     assert {ids for ids in got if len(ids) == 2} == {(1, 2)} and {ids for ids in got if len(ids) == 1} == {(2,)}
 
 
@@ -108,8 +117,8 @@ def test_rolling_window_forgets_old_points_and_tracks():
 def test_rolling_resets_when_the_model_labels_change():
     roll = RollingEmotions()
     roll.add(report(1.0, [(0, 0, 10, 10)]))
-    other = FrameReport(0, 2.0, make_result([(0, 0, 10, 10)], [dict(angry=0.5, fear=0.5)], labels=("angry", "fear")),
-                        (1,), 1.0, 1.0)
+    other = FrameReport(0, 2.0, tracked(make_result([(0, 0, 10, 10)], [dict(angry=0.5, fear=0.5)],
+                                                    labels=("angry", "fear")), (1,)), 1.0, 1.0)
     roll.add(other)
     assert roll.labels == ("angry", "fear")
     assert len(roll.table()) == 2

@@ -131,3 +131,14 @@ def test_an_image_result_keeps_the_table_it_was_built_from():
     np.testing.assert_allclose(rows.table.probs, table.probs)
     with pytest.raises(ValueError, match="scored face table"):
         ImageResult(Faces([[0, 0, 1, 1]], [1.0]), 4, 4, "haar", "m", ())
+
+
+def test_faces_keep_their_sample_through_every_step():
+    faces = Faces([[0, 0, 10, 10], [20, 0, 30, 10]], [0.9, 0.8]).with_samples([4, 7])
+    scored = faces.with_emotions(Emotions(("happy", "sad"), [[0.75, 0.25], [0.5, 0.5]]))
+    assert scored.samples.tolist() == [4, 7]
+    assert scored.with_tracks([1, 2]).scaled(2.0).select([1]).samples.tolist() == [7]
+    assert Faces.concat([scored, scored.with_samples(9)]).samples.tolist() == [4, 7, 9, 9]
+    assert Faces([[0, 0, 1, 1]], [0.5]).samples.tolist() == [0], "one image: sample 0"
+    with pytest.raises(ValueError, match="Faces.samples"):
+        Faces([[0, 0, 1, 1]], [0.5], samples=[1, 2])

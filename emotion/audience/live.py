@@ -76,7 +76,7 @@ from ..errors import EmotionError, SettingsError
 from ..settings import AudienceSettings
 from .clock import ScreeningClock
 from .reaction import Reaction, reaction_from_scan
-from .scan import ScanState
+from ..film.state import PassState
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class LiveScreening:
         self.session = LiveSession(settings or LiveSettings(), detector, wall=self.clock.now, on_report=self._record,
                                    autostart=autostart)
         self._lock = threading.Lock()
-        self._state: ScanState | None = None
+        self._state: PassState | None = None
         self._dropped = 0
         self._paused_frames = 0
         self._with_face = 0
@@ -230,10 +230,10 @@ class LiveScreening:
                 return
             table = report.result.table
             if self._state is None:
-                self._state = ScanState(tuple(report.result.labels), report.result.width, report.result.height)
-            marks = table.landmarks if table.landmarks is not None else np.full((len(table), 5, 2), np.nan)
-            probs = table.probs if len(table) else np.zeros((0, len(self._state.labels)), np.float32)
-            self._state.add(t, table.boxes, table.scores, marks, probs)
+                self._state = PassState.for_reactions(tuple(report.result.labels), report.result.width,
+                                                      report.result.height)
+            # A live stream has no frame numbers: a reading's number stands in for one.
+            self._state.add_sample(t, len(self._state.sample_time), table)
             self._with_face += bool(len(table))
             self._last_film = film
 

@@ -226,11 +226,11 @@ def _share(part: float, whole: float) -> float | None:
     return round(float(part / whole), 4) if whole > 0 else None
 
 
-def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSettings | None = None, *,
+def analyze_audience(film_report, reactions: Sequence[Reaction], audience: AudienceSettings | None = None, *,
                      settings=None, peaks: int = 5, **film_kwargs) -> AudienceReport:
-    """Sum a panel of reactions to ``film`` per second and per scene.
+    """Sum a panel of reactions to the film per second and per scene.
 
-    ``film`` is the film's :class:`~emotion.film.VideoReport`, or its path:
+    ``film_report`` is the film's :class:`~emotion.film.VideoReport`, or the film's path:
     then it is analysed with :func:`emotion.film.analyze_video` (``settings``
     and ``film_kwargs`` passed on), which answers from its cache when the film
     was analysed before. Its scenes and on-screen valence sit beside the
@@ -241,10 +241,10 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
     (0.21, 3)
     """
     audience = audience or AudienceSettings()
-    if isinstance(film, (str, os.PathLike)):
+    if isinstance(film_report, (str, os.PathLike)):
         from ..film import analyze_video
 
-        film = analyze_video(film, settings, **film_kwargs)
+        film_report = analyze_video(film_report, settings, **film_kwargs)
     reactions = list(reactions)
     if not reactions:
         raise EmotionError("no reactions: add at least one reaction recording to make a panel")
@@ -253,15 +253,15 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
         if tuple(r.labels) != labels:
             raise EmotionError(f"{r.name}: its emotions {r.labels} differ from {reactions[0].name}'s {labels}; "
                                "analyse every reaction with the same model")
-    scenes: tuple[Scene, ...] = tuple(film.scenes)
-    duration = float(scenes[-1].end) if scenes else float(film.info.duration)
+    scenes: tuple[Scene, ...] = tuple(film_report.scenes)
+    duration = float(scenes[-1].end) if scenes else float(film_report.info.duration)
     n_seconds = max(1, int(math.ceil(duration)))
     thr = audience.expressive_threshold
 
     per_second = panel_stats(bin_viewers(
         reactions, lambda t: np.where((t >= 0) & (t < duration), np.floor(t), -1), n_seconds, thr))
     scene_of_second = scene_numbers(scenes, np.arange(n_seconds) + 0.5) if scenes else np.zeros(n_seconds, np.int32)
-    screen_s = _screen_valence_per_second(film, n_seconds)
+    screen_s = _screen_valence_per_second(film_report, n_seconds)
     seconds = SecondStats(per_second["mean"], per_second["lo"], per_second["hi"], per_second["viewers"],
                           per_second["watching"], per_second["expressive"], per_second["attentive"],
                           _valence(labels, per_second["mean"]), screen_s, scene_of_second)
@@ -271,7 +271,7 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
         per_scene = panel_stats(bin_viewers(
             reactions, lambda t: np.where((t >= 0) & (t < duration), scene_numbers(scenes, t) - 1, -1),
             len(scenes), thr))
-        film_rows = {r.scene: r for r in film.rows}
+        film_rows = {r.scene: r for r in film_report.rows}
         moved = [j for j, lab in enumerate(labels) if lab != "neutral"]
         for k, scene in enumerate(scenes):
             mean = per_scene["mean"][k]
@@ -299,9 +299,9 @@ def analyze_audience(film, reactions: Sequence[Reaction], audience: AudienceSett
                         "check the offset")
     if not any(r.viewers for r in reactions):
         notes.append("No viewer's face was found in any reaction: the panel is empty.")
-    return AudienceReport(film=film.source, duration_s=duration, labels=labels, scenes=scenes, rows=tuple(rows),
+    return AudienceReport(film=film_report.source, duration_s=duration, labels=labels, scenes=scenes, rows=tuple(rows),
                           seconds=seconds, reactions=tuple(r.summary() for r in reactions),
                           viewer_names=tuple(names),
                           viewer_seconds=per_second["per_viewer"].astype(np.float32),
                           viewer_summary=tuple(summaries), peaks=tuple(found), valence_correlation=correlation,
-                          settings=audience, warnings=tuple(notes), fps=film.info.fps)
+                          settings=audience, warnings=tuple(notes), fps=film_report.info.fps)

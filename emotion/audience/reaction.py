@@ -28,7 +28,9 @@ from ..errors import AnalysisCancelled, SettingsError
 from ..labels import CANONICAL
 from ..paths import cache_dir as _cache_root
 from ..settings import AudienceSettings, Settings, check_cancel
-from .scan import ScanCache, ScanState, scan_key, scan_recording
+from ..film.cache import PassCache
+from ..film.state import PassState
+from .scan import scan_key, scan_recording
 from .sync import SyncResult, film_times
 from .viewers import attention, find_viewers
 
@@ -142,12 +144,12 @@ def _timing(offset: float | SyncResult) -> dict[str, Any]:
             "sync_result": None}
 
 
-def reaction_from_scan(name: str, scan: ScanState, audience: AudienceSettings,
+def reaction_from_scan(name: str, scan: PassState, audience: AudienceSettings,
                        offset: float | SyncResult = 0.0) -> Reaction:
     """Group a scan's faces into viewers and put them on the film's clock."""
-    a = scan.arrays()
-    t = a["sample_time"]
-    viewer, count = find_viewers(t, a["face_sample"], a["boxes"], fps=audience.fps, iou=audience.track_iou,
+    faces = scan.faces.table()
+    t = np.asarray(scan.sample_time, np.float64)
+    viewer, count = find_viewers(t, faces.samples, faces.boxes, fps=audience.fps, iou=audience.track_iou,
                                  stitch_gap_s=audience.stitch_gap_s, min_viewer_s=audience.min_viewer_s,
                                  duration=scan.duration)
     labels = tuple(scan.labels)
@@ -156,10 +158,13 @@ def reaction_from_scan(name: str, scan: ScanState, audience: AudienceSettings,
     probs = np.full((count, len(t), len(labels)), np.nan, np.float32)
     rows = np.flatnonzero(viewer > 0)
     if len(rows):
-        v, s = viewer[rows] - 1, a["face_sample"][rows]
+        v, s = viewer[rows] - 1, faces.samples[rows]
         face[v, s] = True
-        attentive[v, s] = attention(a["landmarks"][rows], audience.attention_yaw)
-        probs[v, s] = a["probs"][rows]
+        if faces.landmarks is not None:   # without landmarks (Haar) every face counts as attentive
+            attentive[v, s] = attention(faces.landmarks[rows], audience.attention_yaw)
+        else:
+            attentive[v, s] = True
+        probs[v, s] = faces.probs[rows]
     warnings = []
     if not scan.complete:
         warnings.append(f"{name}: decoding stopped at {t[-1] if len(t) else 0:.1f} s ({scan.reason}); the reaction "
@@ -172,6 +177,16 @@ def reaction_from_scan(name: str, scan: ScanState, audience: AudienceSettings,
         warnings.extend(timing["sync_result"].warnings)
     return Reaction(name=name, labels=labels, recording_time=t, face=face, attentive=attentive, probs=probs,
                     recording_duration_s=scan.duration, warnings=tuple(warnings), **timing)
+
+
+def _drop_old_scans(root: Path) -> None:
+    """Remove reaction scans saved as ``.npz`` by versions before scans and films shared one cache format
+    (never read again; the scan is made anew once)."""
+    for old in root.glob("*.npz"):
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def default_cache_dir() -> Path:
@@ -217,14 +232,15 @@ def analyze_reaction(recording: str | os.PathLike, film_offset_s: float | SyncRe
         store = key = None
         if cache and isinstance(recording, (str, os.PathLike)):
             key = scan_key(content_hash or file_hash(recording), detector, settings, audience)
-            store = ScanCache(cache_dir or default_cache_dir())
+            store = PassCache(cache_dir or default_cache_dir(), keep=256)
+            _drop_old_scans(store.root)
         state = store.load(key) if store else None
         if state is not None and state.labels != tuple(detector.model.labels):
             state = None
         if state is None or not state.done:
             if state is None:
-                state = ScanState(tuple(detector.model.labels), video.info.width, video.info.height,
-                                  video.info.duration)
+                state = PassState.for_reactions(tuple(detector.model.labels), video.info.width, video.info.height,
+                                                video.info.duration)
             else:
                 log.info("%s: resuming the reaction scan at %.1f s", label, state.last_sample)
             save = (lambda s: store.save(key, s)) if store else None

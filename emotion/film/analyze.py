@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnalysisCancelled, EmotionError
-from .cache import FilmCache, PassState, cache_key, file_hash
+from .cache import PassCache, cache_key, file_hash
+from .state import PassState
 from .sampling import FilmPass, Progress
 from .shots import scenes_from_cuts
 from .report import VideoReport
@@ -98,7 +99,7 @@ def job_key(content_hash: str, detector, settings: Settings, film: FilmSettings)
 
 def saved_progress(key: str, cache_dir: str | os.PathLike | None = None) -> tuple[str, float] | None:
     """``("done", end)`` or ``("partial", seconds reached)`` for a cached analysis, else None."""
-    state = FilmCache(cache_dir or default_cache_dir()).load(key)
+    state = PassCache(cache_dir or default_cache_dir()).load(key)
     if state is None:
         return None
     return ("done", state.last_time) if state.done else ("partial", max(state.last_sample, 0.0))
@@ -132,10 +133,8 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
         end_time = max(state.last_sample, 0.0) + (1.0 / film.fps)
         end_frame = (state.sample_frame[-1] + 1) if state.sample_frame else 1
     scenes = scenes_from_cuts(state.cuts, end_time, max(end_frame, 1), min_len=film.min_scene_len)
-    arrays = state.arrays()
-    obs = Observations.from_columns(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
-                                    arrays["face_sample"], arrays["boxes"], arrays["scores"], arrays["probs"],
-                                    fps=info.fps)
+    obs = Observations(state.labels, info.width, info.height, state.sample_time, state.sample_frame,
+                       state.faces.table(), fps=info.fps)
     if keyframes is None:
         from .keyframes import KeyFrames
 
@@ -195,7 +194,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         store = key = content = None
         if cache and isinstance(source, (str, os.PathLike)):
             content = content_hash or file_hash(source)
-            store = FilmCache(cache_dir or default_cache_dir())
+            store = PassCache(cache_dir or default_cache_dir())
         if store is not None and detector is None:
             # A finished analysis answers without loading the model (seconds) when the cache key can be
             # known without it: the checkpoint on disk, and the backend this machine chose before.

@@ -1,6 +1,6 @@
-"""Checkpoints and finished results of film analyses, on disk, keyed by what determines them.
+"""Checkpoints and finished results of passes over videos (films and reaction recordings), on disk.
 
-A film analysis takes minutes. Its state (sampled frames, scored faces, cuts,
+A film analysis takes minutes (a reaction scan as long). Its state (sampled frames, scored faces, cuts,
 thumbnails, how far it got) is saved soon after it starts, every few seconds
 and when it stops, in one ``.ckpt`` file per key under the cache directory; the
 key hashes the file's content, the model checkpoint, the face detector and
@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from ..io import atomic_write, file_digest
 from ..settings import check_number
 from .keyframes import Candidate
 from .shots import Cut
+from .state import PassState
 
 log = logging.getLogger(__name__)
 
@@ -52,50 +52,7 @@ def cache_key(content_hash: str, parts: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-@dataclass
-class PassState:
-    """Everything a film pass has gathered so far; plain values, appended in time order."""
-
-    labels: tuple[str, ...]
-    width: int
-    height: int
-    sample_time: list[float] = field(default_factory=list)
-    sample_frame: list[int] = field(default_factory=list)
-    faces: FaceLog | None = None  # the faces of every sample (made for ``labels`` when not given)
-    cuts: list[Cut] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    scan_time: float = -1.0       # last frame fed to shot detection
-    frames: int = 0               # frames decoded (when done: in the whole file)
-    last_time: float = 0.0        # time of the last decoded frame
-    done: bool = False
-    complete: bool = True
-    stopped_at: float | None = None
-    reason: str = ""
-    errors: int = 0
-
-    def __post_init__(self) -> None:
-        if self.faces is None:
-            self.faces = FaceLog(self.labels)      # a film keeps no landmarks
-
-    @property
-    def last_sample(self) -> float:
-        return self.sample_time[-1] if self.sample_time else -1.0
-
-    def add_sample(self, time: float, frame: int, boxes: np.ndarray, scores: np.ndarray, probs: np.ndarray) -> None:
-        self.faces.add(len(self.sample_time), boxes, scores, probs)
-        self.sample_time.append(float(time))
-        self.sample_frame.append(int(frame))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Face columns joined into arrays (the checkpoint's keys)."""
-        return self.faces.arrays()
-
-    @property
-    def face_count(self) -> int:
-        return len(self.faces)
-
-
-class FilmCache:
+class PassCache:
     """A directory of ``<key>.ckpt`` entries, the most recently written kept (``keep`` of them, ``max_mb`` in all).
 
     Each entry is one file: a header line, the format version, the sha256 of
@@ -103,13 +60,13 @@ class FilmCache:
     ``allow_pickle=False``). A write goes to a hidden ``.<key>.ckpt.<pid>.<random>.partial``
     file, is flushed to disk and renamed over the entry, so a reader sees the
     old entry or the new one, never half of one. Reads and writes of a key hold
-    that key's lock, shared by every :class:`FilmCache` of the process (threads)
+    that key's lock, shared by every :class:`PassCache` of the process (threads)
     and, through a lock file, by other processes. An entry that is damaged,
     truncated or from another version is discarded with one warning. A folder
     that cannot be written turns caching off for this instance with one
     warning (see :attr:`notes`); the analysis goes on without it.
 
-    >>> store = FilmCache("/tmp/emotion-doctest-cache", max_mb=64)       # doctest: +SKIP
+    >>> store = PassCache("/tmp/emotion-doctest-cache", max_mb=64)       # doctest: +SKIP
     >>> store.save("abc", PassState(("happy", "sad"), 640, 360))           # doctest: +SKIP
     >>> store.load("abc").width                                            # doctest: +SKIP
     640
@@ -288,7 +245,7 @@ def _encode(state: PassState) -> memoryview:
     meta = {"labels": list(state.labels), "width": state.width, "height": state.height,
             "scan_time": state.scan_time, "frames": state.frames, "last_time": state.last_time,
             "done": state.done, "complete": state.complete, "stopped_at": state.stopped_at,
-            "reason": state.reason, "errors": state.errors}
+            "reason": state.reason, "errors": state.errors, "duration": state.duration}
     payload: dict[str, np.ndarray] = {
         "meta": np.array(json.dumps(meta)),
         "sample_time": np.asarray(state.sample_time, np.float64),
@@ -322,7 +279,7 @@ def _decode(data: bytes) -> PassState:
         state = PassState(tuple(meta["labels"]), int(meta["width"]), int(meta["height"]))
         state.sample_time = data["sample_time"].tolist()
         state.sample_frame = data["sample_frame"].tolist()
-        state.faces = FaceLog.from_arrays(state.labels, data)
+        state.faces = FaceLog.from_arrays(state.labels, data, landmarks="landmarks" in data.files)
         state.cuts = [Cut(float(t), int(f)) for t, f in zip(data["cut_time"], data["cut_frame"])]
         state.candidates = [Candidate(float(t), float(s), jpeg=data[f"jpeg_{i}"].tobytes())
                             for i, (t, s) in enumerate(zip(data["cand_time"], data["cand_score"]))]
@@ -331,6 +288,7 @@ def _decode(data: bytes) -> PassState:
         state.frames, state.errors = int(meta["frames"]), int(meta["errors"])
         state.done, state.complete = bool(meta["done"]), bool(meta["complete"])
         state.stopped_at = None if meta["stopped_at"] is None else float(meta["stopped_at"])
+        state.duration = float(meta.get("duration", 0.0))       # not in entries written before reactions used it
         state.reason = str(meta["reason"])
     return state
 

@@ -33,8 +33,9 @@ class Observations:
     ``sample_time``/``sample_frame``: time (s) and frame index of each sampled
     frame, in order. ``faces``: the scored face table of the whole film
     (:class:`~emotion.types.Faces`: boxes in display pixels, detector scores,
-    probabilities over ``labels``), with ``face_sample`` saying which sampled
-    frame each face row came from. ``width``/``height`` are the display frame size.
+    probabilities over ``labels``), whose ``samples`` column (also
+    :attr:`face_sample`) says which sampled frame each face row came from.
+    ``width``/``height`` are the display frame size.
     """
 
     labels: tuple[str, ...]
@@ -42,7 +43,6 @@ class Observations:
     height: int
     sample_time: np.ndarray
     sample_frame: np.ndarray
-    face_sample: np.ndarray
     faces: Faces
     #: The film's frame rate, for timecodes (0: unknown, times are then shown in milliseconds).
     fps: float = 0.0
@@ -59,7 +59,6 @@ class Observations:
             raise ValueError(f"Observations: {len(st)} sample times but {len(sf)} sample frames")
         if len(st) > 1 and np.any(np.diff(st) < 0):
             raise ValueError("Observations.sample_time: expected times in increasing order")
-        fs = _array(self.face_sample, np.int64, (), "Observations.face_sample")
         faces = self.faces
         if not isinstance(faces, Faces):
             raise ValueError(f"Observations.faces: expected a Faces table, got {type(faces).__name__}")
@@ -67,11 +66,10 @@ class Observations:
             faces = Faces.empty(labels)
         if faces.labels != labels:
             raise ValueError(f"Observations.faces: expected probabilities over {labels}, got {faces.labels}")
-        if len(fs) != len(faces):
-            raise ValueError(f"Observations: {len(fs)} face_sample rows but {len(faces)} faces")
+        fs = faces.samples
         if len(fs) and (fs.min() < 0 or fs.max() >= len(st) or np.any(np.diff(fs) < 0)):
             raise ValueError("Observations.face_sample: expected sorted indices into the samples")
-        for name, value in (("sample_time", st), ("sample_frame", sf), ("face_sample", fs), ("faces", faces)):
+        for name, value in (("sample_time", st), ("sample_frame", sf), ("faces", faces)):
             object.__setattr__(self, name, value)
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise ValueError(f"Observations: expected a positive frame size, got {self.width}x{self.height}")
@@ -81,12 +79,21 @@ class Observations:
                      boxes, scores, probs, fps: float = 0.0) -> Observations:
         """Observations from plain columns (a checkpoint's arrays): the face columns become one table."""
         labels = tuple(labels)
-        return cls(labels, width, height, sample_time, sample_frame, face_sample, Faces(boxes, scores, labels, probs),
-                   fps)
+        n = len(boxes)
+        fs = _array(face_sample, np.int64, (), "Observations.face_sample")
+        if len(fs) != n:
+            raise ValueError(f"Observations: {len(fs)} face_sample rows but {n} faces")
+        return cls(labels, width, height, sample_time, sample_frame,
+                   Faces(boxes, scores, labels, probs, samples=fs), fps)
 
     @classmethod
     def empty(cls, labels: Sequence[str], width: int, height: int) -> Observations:
-        return cls(tuple(labels), width, height, [], [], [], Faces.empty(tuple(labels)))
+        return cls(tuple(labels), width, height, [], [], Faces.empty(tuple(labels)))
+
+    @property
+    def face_sample(self) -> np.ndarray:
+        """The sampled frame of each face row (the table's ``samples`` column)."""
+        return self.faces.samples
 
     @property
     def boxes(self) -> np.ndarray:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 
 from .analyze import _Producer, _report, default_cache_dir
-from .cache import FilmCache
+from .cache import PassCache
 from .video import probe
 
 
 def partial_report(source: str | os.PathLike, key: str, detector, settings, film, segments="scenes",
                    scene_list=None, cache_dir: str | os.PathLike | None = None):
     """A partial :class:`~emotion.film.report.VideoReport` from the checkpoint ``key``, or None without one."""
-    state = FilmCache(cache_dir or default_cache_dir()).load(key)
+    state = PassCache(cache_dir or default_cache_dir()).load(key)
     if state is None or state.done or not state.sample_time or state.labels != tuple(detector.model.labels):
         return None
     info = probe(source)

@@ -16,7 +16,7 @@ timing would make results depend on the machine's load; fixed chunks give the
 same numbers threaded or not, uninterrupted or resumed (checkpoints hold whole
 chunks, so a resumed pass starts on a chunk boundary).
 
-The pass appends to a :class:`~emotion.film.cache.PassState`, which is saved
+The pass appends to a :class:`~emotion.film.state.PassState`, which is saved
 as a checkpoint every few seconds and when the pass stops for any reason; a
 later pass with the same state skips the part already done.
 """
@@ -35,7 +35,9 @@ import numpy as np
 
 from ..errors import AnalysisCancelled
 from ..faces import crop_faces
-from .cache import FilmCache, PassState
+from ..types import Emotions, Faces
+from .cache import PassCache
+from .state import PassState
 from .keyframes import KeyFrames, frame_score, thumbnail
 from .memory import limit_arenas, release_free_memory
 from .shots import ShotDetector, scene_step
@@ -85,9 +87,7 @@ class _Detected:
     """A sampled frame whose faces are found and cropped, waiting for the model's batch."""
 
     job: SampleJob
-    boxes: np.ndarray       # in the video's pixels
-    scores: np.ndarray
-    landmarks: np.ndarray   # (n, 5, 2) in the video's pixels, NaN from a detector without landmarks
+    faces: Faces            # in the video's pixels, not scored yet
     crops: list[np.ndarray]
     score: float            # key-frame score of the frame (0 without thumbnails)
     thumb: np.ndarray | None
@@ -95,14 +95,11 @@ class _Detected:
 
 @dataclass
 class SampleResult:
-    """One scored sampled frame: its faces (video pixels), their five landmarks and probabilities."""
+    """One scored sampled frame: its face table (video pixels, landmarks where the detector gives them)."""
 
     time: float
     frame: int
-    boxes: np.ndarray
-    scores: np.ndarray
-    landmarks: np.ndarray
-    probs: np.ndarray
+    faces: Faces
     score: float
     thumb: np.ndarray | None
 
@@ -222,18 +219,13 @@ class FaceWorker:
         rgb = job.rgb
         faces = self.face_detector.detect(rgb)
         crops = crop_faces(rgb, faces, self.detector.margin) if len(faces) else []
-        k = np.float32(job.scale)
-        boxes = faces.boxes / k
-        if faces.landmarks is not None:
-            marks = faces.landmarks / k
-        else:  # a detector without landmarks (Haar)
-            marks = np.full((len(faces), 5, 2), np.nan, np.float32)
+        faces = _in_video_pixels(faces, job.scale)
         thumb, score = None, 0.0
         if self.thumb_width:
             thumb = thumbnail(rgb, self.thumb_width)
-            score = frame_score(thumb, boxes, faces.scores, self.width, self.height)
+            score = frame_score(thumb, faces.boxes, faces.scores, self.width, self.height)
         job.rgb = None  # the full frame is no longer needed
-        self._pending.append(_Detected(job, boxes, faces.scores, marks, crops, score, thumb))
+        self._pending.append(_Detected(job, faces.with_samples(job.index), crops, score, thumb))
 
     def _flush(self) -> None:
         if not self._pending:
@@ -245,11 +237,30 @@ class FaceWorker:
         start, chunk = 0, []
         for p in self._pending:
             n = len(p.crops)
-            chunk.append(SampleResult(p.job.time, p.job.frame, p.boxes, p.scores, p.landmarks,
-                                      probs[start:start + n].copy(), p.score, p.thumb))
+            scored = p.faces.with_emotions(Emotions(tuple(model.labels), probs[start:start + n]))
+            chunk.append(SampleResult(p.job.time, p.job.frame, scored, p.score, p.thumb))
             start += n
         self._pending = []
         self.results.put(chunk)
+
+    def drain(self, take: Callable[[SampleResult], None]) -> None:
+        """Hand every finished sample, in order, to ``take``; then re-raise the worker's error, if any."""
+        while True:
+            try:
+                chunk = self.results.get_nowait()
+            except queue.Empty:
+                break
+            for result in chunk:
+                take(result)
+        self.raise_error()
+
+
+def _in_video_pixels(faces: Faces, scale: float) -> Faces:
+    """Boxes and landmarks found on a frame shrunk by ``scale``, in the video's pixels (divided as before:
+    the same float32 arithmetic, so the same numbers)."""
+    k = np.float32(scale)
+    marks = None if faces.landmarks is None else faces.landmarks / k
+    return Faces(faces.boxes / k, faces.scores, faces.labels, faces.probs, faces.track_ids, marks)
 
 
 class FilmPass:
@@ -257,7 +268,7 @@ class FilmPass:
 
     def __init__(self, video: VideoReader, detector, settings, film, state: PassState,
                  progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
-                 store: FilmCache | None = None, key: str | None = None):
+                 store: PassCache | None = None, key: str | None = None):
         self.video, self.detector, self.settings, self.film = video, detector, settings, film
         self.state = state
         self.progress = progress
@@ -360,15 +371,11 @@ class FilmPass:
         self.keyframes.cut(cut.time)
 
     def _drain(self, worker: FaceWorker) -> None:
-        while True:
-            try:
-                chunk = worker.results.get_nowait()
-            except queue.Empty:
-                break
-            for r in chunk:
-                self.state.add_sample(r.time, r.frame, r.boxes, r.scores, r.probs)
-                self.keyframes.add(r.time, r.score, r.thumb)
-        worker.raise_error()
+        worker.drain(self._take)
+
+    def _take(self, r: SampleResult) -> None:
+        self.state.add_sample(r.time, r.frame, r.faces)
+        self.keyframes.add(r.time, r.score, r.thumb)
 
     def _report(self, started: float, work_started, position: float, stage: str = "analysing",
                 final: bool = False) -> None:

@@ -48,8 +48,8 @@ class FrameReport:
 
     ``index``: the frame's number among all frames received (dropped ones
     count too, so gaps show how many were skipped). ``time``: wall-clock
-    arrival (seconds since the epoch). ``tracks``: a track id per face, in the
-    order of ``result.faces``. ``latency_ms``: arrival to result, including
+    arrival (seconds since the epoch). ``result.table.track_ids`` holds a
+    track id per face (:attr:`tracks`, in the order of ``result.faces``). ``latency_ms``: arrival to result, including
     any wait for the analysis thread. ``inference_ms``: the detector alone.
     ``dropped``: frames replaced before analysis so far in this session.
     """
@@ -57,7 +57,6 @@ class FrameReport:
     index: int
     time: float
     result: ImageResult
-    tracks: tuple[int, ...]
     latency_ms: float
     inference_ms: float
     dropped: int = 0
@@ -65,14 +64,14 @@ class FrameReport:
     def __post_init__(self) -> None:
         if not isinstance(self.result, ImageResult):
             raise ValueError(f"FrameReport.result: expected an ImageResult, got {type(self.result).__name__}")
-        tracks = tuple(int(t) for t in self.tracks)
-        if len(tracks) != len(self.result.faces):
-            raise ValueError(f"FrameReport.tracks: expected one id per face ({len(self.result.faces)}), "
-                             f"got {len(tracks)}")
-        object.__setattr__(self, "tracks", tracks)
         if self.latency_ms < 0 or self.inference_ms < 0:
             raise ValueError(f"FrameReport: expected non-negative times, got latency {self.latency_ms} ms, "
                              f"inference {self.inference_ms} ms")
+
+    @property
+    def tracks(self) -> tuple[int, ...]:
+        """A track id per face, in the order of ``result.faces`` (0 where the face was not tracked)."""
+        return tuple(int(t) for t in self.result.table.track_ids)
 
 
 class LatestSlot:
@@ -279,9 +278,8 @@ class LiveSession:
             start = self._clock()
             result = detector.analyze(job.rgb)
             done = self._clock()
-            tracks = self._tracker.update(result.table.boxes, job.wall)
-            result = replace(result, faces=result.table.with_tracks(tracks))  # the table carries its tracks
-            report = FrameReport(index=job.index, time=job.wall, result=result, tracks=tracks,
+            result = replace(result, faces=self._tracker.update(result.table, job.wall))  # the table carries its tracks
+            report = FrameReport(index=job.index, time=job.wall, result=result,
                                  latency_ms=max(0.0, (done - job.arrived) * 1000.0),
                                  inference_ms=max(0.0, (done - start) * 1000.0), dropped=self._slot.dropped)
             self._latest = report

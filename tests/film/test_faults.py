@@ -25,7 +25,9 @@ from synth_video import CUT_COLOURS, RED, WHITE, scene_video
 
 from emotion.errors import SettingsError
 from emotion.film import FilmSettings, analyze_video
-from emotion.film.cache import FORMAT, FilmCache, PassState
+from emotion.film.cache import FORMAT, PassCache
+from emotion.film.state import PassState
+from emotion.types import Faces
 
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
@@ -91,7 +93,7 @@ def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_result(film,
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         kills += 1
-        saved = [FilmCache(cache).load(p.stem) for p in cache.glob("*.ckpt")]
+        saved = [PassCache(cache).load(p.stem) for p in cache.glob("*.ckpt")]
         assert len(saved) <= 1 and None not in saved, "a kill left an unreadable entry"
         resumable += bool(saved and not saved[0].done)
     assert proc.wait(timeout=60) in (0, -signal.SIGKILL)
@@ -136,7 +138,7 @@ def test_a_damaged_entry_is_discarded_with_one_warning_and_recomputed(kind, film
 def _state(n: int) -> PassState:
     state = PassState(LABELS, 64, 48)
     for i in range(n):
-        state.add_sample(i / 4, i * 6, np.array([[1, 2, 30, 40]]), np.array([0.9]), np.full((1, 4), 0.25))
+        state.add_sample(i / 4, i * 6, Faces([[1, 2, 30, 40]], [0.9], LABELS, np.full((1, 4), 0.25)))
     return state
 
 
@@ -144,13 +146,16 @@ SAVER = """
 import sys
 import numpy as np
 sys.path[:0] = [{root!r}]
-from emotion.film.cache import FilmCache, PassState
+from emotion.film.cache import PassCache
+from emotion.film.state import PassState
+from emotion.types import Faces
 def _state(n):
-    state = PassState(("angry", "happy", "neutral", "sad"), 64, 48)
+    labels = ("angry", "happy", "neutral", "sad")
+    state = PassState(labels, 64, 48)
     for i in range(n):
-        state.add_sample(i / 4, i * 6, np.array([[1, 2, 30, 40]]), np.array([0.9]), np.full((1, 4), 0.25))
+        state.add_sample(i / 4, i * 6, Faces([[1, 2, 30, 40]], [0.9], labels, np.full((1, 4), 0.25)))
     return state
-store = FilmCache(sys.argv[1], keep=3)
+store = PassCache(sys.argv[1], keep=3)
 for i in range(int(sys.argv[2])):
     key = "k%d" % (i % 5)
     store.save(key, _state(i % 7 + 1))
@@ -168,7 +173,7 @@ def test_two_processes_and_two_threads_save_load_and_prune_at_once(tmp_path):
     errors: list[BaseException] = []
 
     def saver(offset: int) -> None:
-        store = FilmCache(tmp_path / "c", keep=3)  # one instance per thread, as analyses do
+        store = PassCache(tmp_path / "c", keep=3)  # one instance per thread, as analyses do
         try:
             for i in range(150):
                 store.save(f"k{(i + offset) % 5}", _state(i % 7 + 1))
@@ -188,7 +193,7 @@ def test_two_processes_and_two_threads_save_load_and_prune_at_once(tmp_path):
     entries = list((tmp_path / "c").glob("*.ckpt"))
     assert 1 <= len(entries) <= 3 + 2   # keep=3, plus entries a racing writer had just renamed in
     for entry in entries:
-        assert FilmCache(tmp_path / "c").load(entry.stem) is not None
+        assert PassCache(tmp_path / "c").load(entry.stem) is not None
 
 
 def _unwritable(tmp_path, monkeypatch, how: str) -> Path:
@@ -232,7 +237,7 @@ def test_an_unwritable_cache_only_turns_caching_off(how, film, reference, tmp_pa
 
 
 def test_prune_leaves_other_writers_temporary_files_and_keeps_the_size_limit(tmp_path):
-    store = FilmCache(tmp_path, keep=10, max_mb=1.2)
+    store = PassCache(tmp_path, keep=10, max_mb=1.2)
     busy = tmp_path / ".k0.0123.partial"
     busy.write_bytes(b"x" * 10)
     stale = tmp_path / ".k9.4567.partial"
@@ -251,23 +256,23 @@ def test_prune_leaves_other_writers_temporary_files_and_keeps_the_size_limit(tmp
 def test_cache_size_limit_setting_is_validated(monkeypatch, tmp_path):
     monkeypatch.setenv("EMOTION_CACHE_MAX_MB", "lots")
     with pytest.raises(SettingsError, match="EMOTION_CACHE_MAX_MB must be a number"):
-        FilmCache(tmp_path)
+        PassCache(tmp_path)
     monkeypatch.setenv("EMOTION_CACHE_MAX_MB", "5")
-    assert FilmCache(tmp_path).max_bytes == 5_000_000
+    assert PassCache(tmp_path).max_bytes == 5_000_000
     with pytest.raises(SettingsError, match="max_mb"):
-        FilmCache(tmp_path, max_mb=0)
+        PassCache(tmp_path, max_mb=0)
 
 
 def test_first_checkpoint_comes_with_the_first_chunk(film, tmp_path):
     saved: list[int] = []
-    store_save = FilmCache.save
+    store_save = PassCache.save
 
     def spy(self, key, state):
         saved.append(len(state.sample_time))
         return store_save(self, key, state)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(FilmCache, "save", spy)
+        mp.setattr(PassCache, "save", spy)
         analyze_video(film, detector=fake_detector(), fps=4, cache_dir=tmp_path,
                       film=FilmSettings(checkpoint_every=3600))
     assert saved[0] == 16 and saved[-1] == 96, saved   # the first chunk of 16 samples, then the end

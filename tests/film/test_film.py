@@ -14,7 +14,7 @@ from synth_video import BLACK, NAVY, RED, WHITE, colour_frames, scene_video, tru
 
 from emotion.errors import AnalysisCancelled, SettingsError, UnreadableMedia
 from emotion.film import FilmSettings, analyze_video, saved_progress
-from emotion.film.cache import FilmCache
+from emotion.film.cache import PassCache
 from emotion.film.timeline import SCENE_COLUMNS_HEAD, SCENE_COLUMNS_TAIL
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -177,7 +177,7 @@ def test_finished_results_are_loaded_from_the_cache_and_settings_are_part_of_the
 
 def test_damaged_checkpoint_is_discarded_not_trusted(film, tmp_path):
     first = _run(film, fps=2, cache=True, cache_dir=tmp_path)
-    FilmCache(tmp_path).path(first.key).write_bytes(b"not an npz file")
+    PassCache(tmp_path).path(first.key).write_bytes(b"not an npz file")
     again = _run(film, fps=2, cache=True, cache_dir=tmp_path)
     assert not again.from_cache and again.scene_table().equals(first.scene_table())
 
@@ -293,7 +293,7 @@ def test_cache_keeps_only_the_most_recent_states(film, tmp_path):
     import os
     import time
 
-    store = FilmCache(tmp_path, keep=2)
+    store = PassCache(tmp_path, keep=2)
     keys = []
     for fps in (1, 2, 3):
         report = _run(film, fps=fps, cache=True, cache_dir=tmp_path)
