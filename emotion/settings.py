@@ -258,7 +258,13 @@ class AudienceSettings:
     face to count as turned towards the screen. ``expressive_threshold``: a viewer is expressive
     when the mean probability of some emotion other than neutral passes it.
     ``peak_window_s``: audience peaks are rises over this many seconds. ``threaded``: score faces
-    while decoding goes on (the same numbers either way).
+    while decoding goes on (the same numbers either way). ``viewers``: ``seats`` (a fixed camera on
+    a room: a viewer is a place where a face keeps coming back), ``tracks`` (face tracks stitched
+    together: a camera held by hand, a laptop viewer) or ``auto`` (seats where a sample shows two
+    faces or more and they sit still; see :mod:`emotion.audience.seats`). ``fit_faces``: before a
+    recording is read, faces are looked for at full size in its first seconds, and ``detect_side``
+    is raised until the smallest of them is :data:`~emotion.audience.scan.SMALLEST_DETECTED` px wide
+    where they are detected (small faces at the back of a room; ``Settings.max_side`` caps it).
 
     >>> AudienceSettings(fps=4).fps
     4.0
@@ -275,10 +281,15 @@ class AudienceSettings:
     peak_window_s: float = 3.0
     checkpoint_every: float = 10.0
     threaded: bool = True
+    viewers: str = "auto"
+    fit_faces: bool = True
 
     def __post_init__(self) -> None:
         _validate(self, "fps", "detect_side", "batch", "track_iou", "stitch_gap_s", "min_viewer_s",
                   "attention_yaw", "expressive_threshold", "peak_window_s", "checkpoint_every")
+        check_choice("viewers", self.viewers, ("auto", "seats", "tracks"))
+        if not isinstance(self.fit_faces, bool):
+            raise SettingsError(f"fit_faces must be True or False, got {self.fit_faces!r}")
         if not isinstance(self.threaded, bool):
             raise SettingsError(f"threaded must be True or False, got {self.threaded!r}")
 
@@ -287,4 +298,4 @@ class AudienceSettings:
 
     def scan_fields(self) -> dict[str, Any]:
         """The settings that change what is read from a recording (the rest only change the summing)."""
-        return {"fps": self.fps, "detect_side": self.detect_side}
+        return {"fps": self.fps, "detect_side": self.detect_side, "fit_faces": self.fit_faces}

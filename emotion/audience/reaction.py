@@ -30,9 +30,10 @@ from ..paths import cache_dir as _cache_root
 from ..settings import AudienceSettings, Settings, check_cancel
 from ..film.cache import PassCache
 from ..film.state import PassState
-from .scan import scan_key, scan_recording
+from .scan import fit_detect_side, scan_key, scan_recording
 from .sync import SyncResult, film_times
-from .viewers import attention, find_viewers
+from .seats import group_viewers
+from .viewers import attention
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,12 @@ class Reaction:
     recording_duration_s: float = 0.0
     warnings: tuple[str, ...] = ()
     sync_result: SyncResult | None = field(default=None, repr=False)
+    grouping: str = "tracks"            # how faces became viewers: "seats" (fixed camera) or "tracks"
+    grouping_reason: str = ""
+    viewer_boxes: np.ndarray | None = field(default=None, repr=False)   # (viewers, 4) median box, recording px
+    frame_size: tuple[int, int] = (0, 0)  # the recording's width and height
+    detect_side: int = 0                 # the long side its frames were searched at (0: the default)
+    smallest_face_px: float = 0.0        # the smallest face width seen when choosing it (0: none or not chosen)
 
     def __post_init__(self) -> None:
         labels = tuple(self.labels)
@@ -99,6 +106,12 @@ class Reaction:
         if not math.isfinite(float(self.offset_s)):
             raise ValueError(f"Reaction.offset_s: expected a finite number of seconds, got {self.offset_s}")
         pieces = tuple((float(a), float(b)) for a, b in self.pieces) or ((0.0, float(self.offset_s)),)
+        vboxes = np.zeros((v, 4), np.float32) if self.viewer_boxes is None else \
+            np.array(self.viewer_boxes, np.float32).reshape(-1, 4)
+        if len(vboxes) != v:
+            raise ValueError(f"Reaction.viewer_boxes: expected {v} rows, got {len(vboxes)}")
+        vboxes.setflags(write=False)
+        object.__setattr__(self, "viewer_boxes", vboxes)
         for arr in (t, face, attentive, probs):
             arr.setflags(write=False)
         for name, value in (("labels", labels), ("recording_time", t), ("face", face), ("attentive", attentive),
@@ -127,6 +140,10 @@ class Reaction:
                 "recording_duration_s": round(self.recording_duration_s, 3),
                 "face_share": [round(float(f.mean()), 4) if f.size else 0.0 for f in self.face],
                 "pieces": [{"from_s": round(a, 3), "offset_s": round(b, 4)} for a, b in self.pieces],
+                "viewers_by": self.grouping, "viewers_by_reason": self.grouping_reason,
+                "detect_side": self.detect_side, "smallest_face_px": round(self.smallest_face_px, 1),
+                "viewer_positions": [{"x": round(float((b[0] + b[2]) / 2)), "y": round(float((b[1] + b[3]) / 2)),
+                                      "face_px": round(float(b[2] - b[0]))} for b in self.viewer_boxes],
                 "warnings": list(self.warnings)}
 
 
@@ -149,9 +166,10 @@ def reaction_from_scan(name: str, scan: PassState, audience: AudienceSettings,
     """Group a scan's faces into viewers and put them on the film's clock."""
     faces = scan.faces.table()
     t = np.asarray(scan.sample_time, np.float64)
-    viewer, count = find_viewers(t, faces.samples, faces.boxes, fps=audience.fps, iou=audience.track_iou,
-                                 stitch_gap_s=audience.stitch_gap_s, min_viewer_s=audience.min_viewer_s,
-                                 duration=scan.duration)
+    found = group_viewers(t, faces.samples, faces.boxes, fps=audience.fps, grouping=audience.viewers,
+                          iou=audience.track_iou, stitch_gap_s=audience.stitch_gap_s,
+                          min_viewer_s=audience.min_viewer_s, duration=scan.duration)
+    viewer, count = found.viewer, found.count
     labels = tuple(scan.labels)
     face = np.zeros((count, len(t)), bool)
     attentive = np.zeros((count, len(t)), bool)
@@ -176,7 +194,10 @@ def reaction_from_scan(name: str, scan: PassState, audience: AudienceSettings,
     if timing["sync_result"] is not None:
         warnings.extend(timing["sync_result"].warnings)
     return Reaction(name=name, labels=labels, recording_time=t, face=face, attentive=attentive, probs=probs,
-                    recording_duration_s=scan.duration, warnings=tuple(warnings), **timing)
+                    recording_duration_s=scan.duration, warnings=tuple(warnings), grouping=found.grouping,
+                    grouping_reason=found.reason, viewer_boxes=found.boxes, detect_side=int(scan.detect_side),
+                    smallest_face_px=float(scan.smallest_face),
+                    frame_size=(int(scan.width), int(scan.height)), **timing)
 
 
 def _drop_old_scans(root: Path) -> None:
@@ -241,6 +262,10 @@ def analyze_reaction(recording: str | os.PathLike, film_offset_s: float | SyncRe
             if state is None:
                 state = PassState.for_reactions(tuple(detector.model.labels), video.info.width, video.info.height,
                                                 video.info.duration)
+                if audience.fit_faces and isinstance(recording, (str, os.PathLike)):
+                    state.detect_side, state.smallest_face = fit_detect_side(recording, detector, settings, audience)
+                    log.info("%s: faces read at %d px (smallest face seen %.0f px)", label, state.detect_side,
+                             state.smallest_face)
             else:
                 log.info("%s: resuming the reaction scan at %.1f s", label, state.last_sample)
             save = (lambda s: store.save(key, s)) if store else None

@@ -245,7 +245,8 @@ def _encode(state: PassState) -> memoryview:
     meta = {"labels": list(state.labels), "width": state.width, "height": state.height,
             "scan_time": state.scan_time, "frames": state.frames, "last_time": state.last_time,
             "done": state.done, "complete": state.complete, "stopped_at": state.stopped_at,
-            "reason": state.reason, "errors": state.errors, "duration": state.duration}
+            "reason": state.reason, "errors": state.errors, "duration": state.duration,
+            "detect_side": state.detect_side, "smallest_face": state.smallest_face}
     payload: dict[str, np.ndarray] = {
         "meta": np.array(json.dumps(meta)),
         "sample_time": np.asarray(state.sample_time, np.float64),
@@ -289,6 +290,8 @@ def _decode(data: bytes) -> PassState:
         state.done, state.complete = bool(meta["done"]), bool(meta["complete"])
         state.stopped_at = None if meta["stopped_at"] is None else float(meta["stopped_at"])
         state.duration = float(meta.get("duration", 0.0))       # not in entries written before reactions used it
+        state.detect_side = int(meta.get("detect_side", 0))
+        state.smallest_face = float(meta.get("smallest_face", 0.0))
         state.reason = str(meta["reason"])
     return state
 

@@ -36,6 +36,8 @@ class PassState:
     frames: int = 0               # frames decoded (when done: in the whole file)
     last_time: float = 0.0        # time of the last decoded frame
     duration: float = 0.0         # the video's length, as its header or its last frame says
+    detect_side: int = 0          # a reaction scan: the long side frames are detected at (0: the settings')
+    smallest_face: float = 0.0    # a reaction scan: the smallest face width (px) seen when choosing it
     done: bool = False
     complete: bool = True
     stopped_at: float | None = None
