@@ -28,6 +28,8 @@ EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
     "contempt": (150, 90, 60),
 }
 _FALLBACK = (255, 255, 255)
+#: Valence (mood) is no emotion: near-black and thicker wherever it is drawn, so it is never read as one.
+VALENCE_HEX = "#262626"
 
 
 def emotion_color(label: str) -> tuple[int, int, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..annotate import emotion_hex
+from ..annotate import VALENCE_HEX, emotion_hex
 from ..film.timeline import timecode
 
 _BANDS = ("rgba(120,120,120,0.10)", "rgba(120,120,120,0.02)")
@@ -67,9 +67,9 @@ def panel_figure(report, emotions=None, height: int = 560):
             customdata=np.column_stack([s.scene, s.viewers]),
             hovertemplate=(f"<b>{label}</b> %{{y:.0%}}<br>%{{x:.0f}} s · scene %{{customdata[0]}}"
                            "<br>viewers: %{customdata[1]}<extra></extra>")), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=s.valence, mode="lines", name="audience valence",
-                             line={"color": "#1f77b4", "width": 2}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=s.screen_valence, mode="lines", name="on-screen valence",
+    fig.add_trace(go.Scatter(x=x, y=s.valence, mode="lines", name="audience mood (valence)",
+                             line={"color": VALENCE_HEX, "width": 2.5}), row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=s.screen_valence, mode="lines", name="on-screen mood (valence)",
                              line={"color": "#888888", "width": 1.5, "dash": "dot"}), row=2, col=1)
     fig.update_layout(height=height, barmode="overlay", bargap=0, hovermode="closest",
                       margin={"l": 50, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.12, "x": 0})

@@ -10,7 +10,8 @@ import html
 from .charts import panel_figure
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
+body{font-family:system-ui,sans-serif;margin:1.2em auto;padding:0 1em;color:#222;max-width:1180px}
+.wide{overflow-x:auto}
 table{border-collapse:collapse;font-size:0.85em;margin:1em 0}
 td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:0.9em}
@@ -32,34 +33,70 @@ def _table(rows: list[dict], columns: list[str]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def _scene_ranking(report) -> str:
+    """Scenes strongest first: what the audience did (the share who responded above their own resting face),
+    when, how many were seen, how much faces moved, and the mood on both sides of the screen."""
+    rows = []
+    for k, (_, r) in enumerate(report.ranking().iterrows(), start=1):
+        rows.append({"Rank": k, "Scene": int(r["scene"]), "Starts": r["start_timecode"], "Ends": r["end_timecode"],
+                     "What the audience did": r["headline"], "Viewers seen": int(r["viewers"]),
+                     "Faces moved": _percent(r["audience_expression"]),
+                     "Audience mood": _signed(r["audience_valence"]), "On-screen mood": _signed(r["screen_valence"])})
+    return _table(rows, list(rows[0])) if rows else "<p>No scenes.</p>"
+
+
+def _percent(v) -> str:
+    return "" if v is None or v != v else f"{100 * float(v):.0f} %"
+
+
+def _signed(v) -> str:
+    return "" if v is None or v != v else f"{float(v):+.2f}"
+
+
 def report_html(report) -> str:
-    """The panel as one HTML page: reactions, panel timeline, audience peaks and the per-scene table."""
+    """The panel as one HTML page: scenes ranked, the panel timeline, peaks, viewers and how each reaction was synced."""
+    from .charts import sync_figure
+
     title = f"Audience: {report.film}"
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>{report.viewers} viewer(s) in {len(report.reactions)} reaction recording(s); "
              f"{len(report.scenes)} scenes, {report.tc(report.duration_s)}.</p>"]
     parts += [f"<div class='warn'>{html.escape(w)}</div>" for w in report.warnings]
-    parts.append("<h2>Reactions</h2>")
-    reactions = [{**r, "confidence": r["confidence"] if r["confidence"] is not None else "",
-                  "offset": f"{r['offset_s']:+.2f} s"} for r in report.reactions]
-    parts.append(_table(reactions, ["name", "offset", "sync", "confidence", "viewers", "recording_duration_s"]))
+    parts.append("<h2>Scenes ranked by how many in the audience responded</h2>")
+    parts.append("<div class='wide'>" + _scene_ranking(report) + "</div>")
+    parts.append("<p class='note'>A viewer responded when an emotion rose at least 15 points above their own resting "
+                 "face (their median over the screening). The per-scene CSV keeps the raw means, each viewer's "
+                 "rise, and the 95% interval of each mean (Wilson score interval over viewers, left empty where "
+                 "fewer than 3 viewers were seen).</p>")
     parts.append("<h2>Panel timeline</h2>")
-    parts.append(panel_figure(report).to_html(full_html=False, include_plotlyjs=True))
+    parts.append(panel_figure(report).to_html(full_html=False, include_plotlyjs=True,
+                                              default_width="100%", config={"responsive": True}))
     if report.valence_correlation is not None:
-        parts.append(f"<p>Correlation of audience and on-screen valence over scenes: "
+        parts.append(f"<p>Correlation of the audience's mood with the mood on screen over scenes: "
                      f"<b>{report.valence_correlation:+.2f}</b></p>")
-    parts.append("<h2>Audience peaks</h2>")
-    parts.append(_table([p.to_dict(report.fps) for p in report.peaks], ["timecode", "scene", "emotion", "level", "rise",
-                                                              "viewers"]))
-    parts.append("<h2>Scenes</h2>")
-    rows = [r.to_dict(report.fps) for r in report.rows]
-    cols = ["scene", "start_timecode", "end_timecode", "viewers",
-            *(f"audience_{lab}" for lab in report.labels),
-            "expressive_share", "attentive_share", "audience_valence", "screen_valence"]
-    parts.append(_table(rows, cols))
-    parts.append("<p class='note'>Means across viewers; the CSV export has the 95% interval of each (Wilson score "
-                 "interval over viewers, left empty where fewer than 3 viewers were seen). An expression "
-                 "is not a feeling: these numbers describe faces, not what viewers felt. Viewers are numbered, "
-                 "not named, and must have agreed to be filmed.</p>")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    if report.peaks:
+        parts.append("<h2>Audience peaks</h2>")
+        peaks = [{"Timecode": report.tc(p.time_s), "Scene": p.scene, "Emotion": p.emotion,
+                  "Level": _percent(p.level), "Rise": f"+{100 * p.rise:.0f} points", "Viewers": p.viewers}
+                 for p in report.peaks]
+        parts.append(_table(peaks, list(peaks[0])))
+    parts.append("<h2>Viewers</h2>")
+    people = report.viewers_in_words()
+    parts.append("<div class='wide'>" + (_table(people.to_dict("records"), list(people.columns)) if len(people)
+                                         else "<p>No viewer's face was seen.</p>") + "</div>")
+    parts.append("<h2>Reactions and how they were put on the film's clock</h2>")
+    for r, sync in zip(report.reactions, report.syncs or (None,) * len(report.reactions)):
+        how = {"audio": "found from the sound", "manual": "given by hand", "live": "screened live"}.get(r["sync"],
+                                                                                                        r["sync"])
+        conf = f", confidence {r['confidence']:.2f}" if r.get("confidence") is not None else ""
+        by = r.get("viewers_by_reason") or ""
+        parts.append(f"<p><b>{html.escape(r['name'])}</b>: the film starts at {r['offset_s']:+.2f} s of the "
+                     f"recording ({how}{conf}); {r['viewers']} viewer(s){'; ' + html.escape(by) if by else ''}.</p>")
+        if sync is not None:
+            parts.append(sync_figure(sync).to_html(full_html=False, include_plotlyjs=False,
+                                                   default_width="100%", config={"responsive": True}))
+    parts.append("<p class='note'>An expression is not a feeling: these numbers describe faces, not what viewers "
+                 "felt. Viewers are numbered, not named, and must have agreed to be filmed.</p>")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")

@@ -41,6 +41,39 @@ _Z95 = 1.959964
 
 #: Viewers below which a bin gets no interval (its lo/hi are NaN: an empty CSV cell, no band on a chart).
 MIN_BAND_VIEWERS = 3
+#: A viewer *responded* in a scene when an emotion's mean there rose at least this far (probability)
+#: above that viewer's own baseline: their median, per second, over the whole screening (a resting face
+#: that reads a little sad or happy is their normal, not a response).
+RESPONSE_RISE = 0.15
+
+
+def baselines(per_viewer_seconds: np.ndarray) -> np.ndarray:
+    """Each viewer's resting face: the median over the screening's seconds of each emotion (V, L; NaN unseen).
+
+    >>> baselines(np.array([[[0.1], [0.2], [0.9]]])).tolist()
+    [[0.2]]
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a viewer never seen: NaN
+        return np.nanmedian(per_viewer_seconds, axis=1)
+
+
+def responses(per_viewer_bins: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean rise above each viewer's baseline, share of the seen viewers who responded), per bin and emotion.
+
+    ``per_viewer_bins`` (V, B, L) are the viewers' means per bin (NaN unseen), ``baseline`` (V, L).
+
+    >>> rise, share = responses(np.array([[[0.5]], [[0.2]]]), np.array([[0.1], [0.15]]))
+    >>> rise.round(3).tolist(), share.tolist()
+    ([[0.225]], [[0.5]])
+    """
+    rise = per_viewer_bins - baseline[:, None, :]
+    seen = np.isfinite(rise)
+    n = seen.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rise = np.where(n > 0, np.where(seen, rise, 0.0).sum(axis=0) / n, np.nan)
+        share = np.where(n > 0, (seen & (np.nan_to_num(rise, nan=-1.0) >= RESPONSE_RISE)).sum(axis=0) / n, np.nan)
+    return mean_rise, share
 
 
 def wilson(p, n, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +243,10 @@ def _viewer_summary(reactions: Sequence[Reaction], labels, stats_all: dict) -> l
         for v in range(r.viewers):
             means = per_viewer[row]
             seen = np.isfinite(means).all()
-            summary = {"viewer": row + 1, "reaction": r.name, "face_in_reaction": v + 1,
+            box = r.viewer_boxes[v]
+            summary = {"viewer": row + 1, "reaction": r.name, "face_in_reaction": v + 1, "viewers_by": r.grouping,
+                       "position_x": round(float((box[0] + box[2]) / 2)),
+                       "position_y": round(float((box[1] + box[3]) / 2)), "face_px": round(float(box[2] - box[0])),
                        "samples": int(stats_all["covered"][row, 0]),
                        "face_share": _share(stats_all["faces"][row, 0], stats_all["covered"][row, 0]),
                        "attentive_share": _share(stats_all["attentive"][row, 0], stats_all["covered"][row, 0]),
@@ -273,6 +309,7 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
             len(scenes), thr))
         film_rows = {r.scene: r for r in film_report.rows}
         moved = [j for j, lab in enumerate(labels) if lab != "neutral"]
+        rise, responded = responses(per_scene["per_viewer"], baselines(per_second["per_viewer"]))
         for k, scene in enumerate(scenes):
             mean = per_scene["mean"][k]
             rows.append(AudienceSceneRow(
@@ -281,7 +318,8 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
                 dict(zip(labels, per_scene["hi"][k].tolist())), float(per_scene["expressive"][k]),
                 float(per_scene["attentive"][k]), float(_valence(labels, mean)),
                 float(film_rows[scene.number].valence) if scene.number in film_rows else float("nan"),
-                float(mean[moved].sum()) if moved else float("nan")))
+                float(mean[moved].sum()) if moved else float("nan"),
+                dict(zip(labels, rise[k].tolist())), dict(zip(labels, responded[k].tolist()))))
     whole = bin_viewers(reactions, lambda t: np.where((t >= 0) & (t < duration), 0, -1), 1, thr)
     whole_stats = panel_stats(whole)
     whole_stats.update({"covered": whole.covered, "faces": whole.faces, "attentive": whole.attentive,
@@ -304,4 +342,5 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
                           viewer_names=tuple(names),
                           viewer_seconds=per_second["per_viewer"].astype(np.float32),
                           viewer_summary=tuple(summaries), peaks=tuple(found), valence_correlation=correlation,
-                          settings=audience, warnings=tuple(notes), fps=film_report.info.fps)
+                          settings=audience, warnings=tuple(notes), fps=film_report.info.fps,
+                          syncs=tuple(r.sync_result for r in reactions))

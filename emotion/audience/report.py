@@ -15,7 +15,12 @@ Column meanings (per scene and per second alike):
 * ``audience_valence``: positive minus negative emotions of the audience means (-1..1);
   ``screen_valence``: the same for the faces on screen (the film's own analysis).
 * ``audience_expression``: the audience means of every emotion but neutral, summed: how much
-  the audience's faces moved; scenes are ranked by it.
+  the audience's faces moved.
+* ``responded_<emotion>``: the share of the viewers seen in the scene whose mean for the emotion
+  rose at least :data:`~emotion.audience.panel.RESPONSE_RISE` above their own baseline (their
+  median over the screening); ``rise_<emotion>``: the viewers' mean rise above their baseline.
+  ``headline``: the largest such share in words ("42 % of the audience smiled or laughed");
+  scenes are ranked by that share.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,18 @@ import numpy as np
 from ..film.shots import Scene
 from ..film.timeline import timecode
 from ..settings import AudienceSettings
+
+
+#: What a viewer did, said as a crew says it, per emotion.
+ACTIONS = {"happy": "smiled or laughed", "surprise": "looked surprised", "sad": "looked sad",
+           "fear": "looked afraid", "angry": "looked angry", "disgust": "looked disgusted",
+           "contempt": "looked contemptuous"}
+#: A scene's headline says how many looked away when at least this share of the time faces were turned away.
+LOOKED_AWAY = 0.25
+
+
+def _pct(v) -> float | None:
+    return None if v is None else round(100 * float(v), 1)
 
 
 def _num(v, digits: int = 4):
@@ -54,6 +71,26 @@ class AudienceSceneRow:
     audience_valence: float
     screen_valence: float
     audience_expression: float
+    rise: Mapping[str, float] = field(default_factory=dict)        # mean rise above each viewer's baseline
+    responded: Mapping[str, float] = field(default_factory=dict)   # share of seen viewers who responded
+
+    @property
+    def response(self) -> tuple[str, float] | None:
+        """(emotion, share of the viewers) of the scene's strongest response, None where nobody responded."""
+        shares = [(lab, v) for lab, v in self.responded.items() if lab != "neutral" and math.isfinite(v) and v > 0]
+        return max(shares, key=lambda kv: kv[1]) if shares else None
+
+    def headline(self) -> str:
+        """The scene's response in a crew's words: "42 % of the audience smiled or laughed"."""
+        if self.viewers == 0:
+            return "nobody's face was seen"
+        top = self.response
+        text = f"{100 * top[1]:.0f} % of the audience {ACTIONS.get(top[0], top[0])}" if top else \
+            "no clear response (nobody's face moved beyond their usual)"
+        away = 1.0 - self.attentive_share if math.isfinite(self.attentive_share) else 0.0
+        if away >= LOOKED_AWAY:
+            text += f"; {100 * away:.0f} % looked away"
+        return text
 
     def to_dict(self, fps: float | None = None) -> dict[str, Any]:
         row: dict[str, Any] = {"scene": self.scene, "start_timecode": timecode(self.start_s, fps),
@@ -66,6 +103,12 @@ class AudienceSceneRow:
         row.update({"expressive_share": _num(self.expressive_share), "attentive_share": _num(self.attentive_share),
                     "audience_valence": _num(self.audience_valence), "screen_valence": _num(self.screen_valence),
                     "audience_expression": _num(self.audience_expression)})
+        for lab in self.responded:
+            row[f"responded_{lab}"] = _num(self.responded[lab])
+            row[f"rise_{lab}"] = _num(self.rise.get(lab))
+        top = self.response
+        row.update({"response": top[0] if top else None, "responded_share": _num(top[1]) if top else 0.0,
+                    "headline": self.headline()})
         return row
 
 
@@ -135,6 +178,8 @@ class AudienceReport:
     warnings: tuple[str, ...] = ()
     #: The film's frame rate: timecodes are ``HH:MM:SS:FF`` at it (0: unknown, milliseconds).
     fps: float = 0.0
+    #: Per reaction, how its offset was found from the sound (a SyncResult), or None (given by hand, live).
+    syncs: tuple = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.scenes):
@@ -184,6 +229,25 @@ class AudienceReport:
 
         return pd.DataFrame(list(self.viewer_summary))
 
+    def viewers_in_words(self):
+        """The per-viewer table as a crew reads it: where each viewer sits, how much they were seen and
+        facing the screen, what their face showed most (shares in %, no column names of the CSV)."""
+        import pandas as pd
+
+        rows = []
+        for v in self.viewer_summary:
+            means = {lab: v.get(f"mean_{lab}") for lab in self.labels if lab != "neutral"}
+            known = {lab: m for lab, m in means.items() if m is not None}
+            top = max(known, key=known.get) if known else None
+            where = (f"seat at x {v['position_x']}, y {v['position_y']}" if v.get("viewers_by") == "seats"
+                     else f"face {v['face_in_reaction']}")
+            rows.append({"Viewer": v["viewer"], "Recording": v["reaction"], "Where": where,
+                         "Seen (%)": _pct(v.get("face_share")), "Facing the screen (%)": _pct(v.get("attentive_share")),
+                         "Expressive (%)": _pct(v.get("expressive_share")),
+                         "Showed most": f"{top} {_pct(known[top]):.0f}%" if top else "not seen",
+                         "Mood": "" if v.get("valence") is None else f"{v['valence']:+.2f}"})
+        return pd.DataFrame(rows)
+
     def viewer_trace(self, viewer: int):
         """Viewer ``viewer`` (from 1) per second: time and mean probability of each emotion (NaN unseen)."""
         import pandas as pd
@@ -204,9 +268,10 @@ class AudienceReport:
         return self.viewer_table().to_csv(index=False)
 
     def ranking(self):
-        """Scenes ranked by the audience's response (``audience_expression``), strongest first."""
+        """Scenes ranked by the share of the audience who responded (then ``audience_expression``), strongest first."""
         table = self.scene_table()
-        return table.sort_values("audience_expression", ascending=False, na_position="last", kind="stable")
+        return table.sort_values(["responded_share", "audience_expression"], ascending=False, na_position="last",
+                                 kind="stable")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: film, settings, reactions (name, offset_s, sync, confidence, viewers, ...), peaks, scenes."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..annotate import emotion_hex
+from ..annotate import VALENCE_HEX, emotion_hex
 from .timeline import Timeline, timecode
 
 #: Above this many points a trace is drawn with WebGL (a feature film at 4 samples/s has ~30,000).
@@ -125,7 +125,7 @@ def _valence(timeline: Timeline, series, yaxis: str = "y") -> tuple[list[dict], 
         ys += [r.valence, r.valence, None] if np.isfinite(r.valence) else [None, None, None]
         names += [f"scene {r.scene} {r.name}".strip()] * 3
     scenes = {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "scene",
-              "line": {"color": "#3b6ea8", "width": 3}, "customdata": names,
+              "line": {"color": VALENCE_HEX, "width": 3}, "customdata": names,
               "hovertemplate": "%{customdata}: mood %{y:+.2f}<extra></extra>"}
     traces = [moments, scenes]
     if yaxis != "y":

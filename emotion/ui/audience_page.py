@@ -196,19 +196,23 @@ def _ranking_table(report) -> None:
     """Scenes strongest first, in a crew's words: timecodes, percentages, valence; the CSV keeps the raw names."""
     ranking = report.ranking()
     emotions = [e for e in report.labels if e != "neutral"]
-    shown = {"scene": "Scene", "start_timecode": "Starts", "end_timecode": "Ends", "viewers": "Viewers",
-             "audience_expression": "Response", "expressive_share": "Expressive", "attentive_share": "Attentive",
-             "audience_valence": "Audience valence", "screen_valence": "On-screen valence",
+    shown = {"scene": "Scene", "start_timecode": "Starts", "end_timecode": "Ends",
+             "headline": "What the audience did", "viewers": "Viewers seen",
+             "audience_expression": "Faces moved", "attentive_share": "Facing the screen",
+             "audience_valence": "Audience mood", "screen_valence": "On-screen mood",
              **{f"audience_{e}": e for e in emotions}}
     table = ranking[[c for c in shown if c in ranking]].rename(columns=shown)
-    percent = ["Response", "Expressive", "Attentive", *emotions]
+    percent = ["Faces moved", "Facing the screen", *emotions]
     for column in percent:
         if column in table:
             table[column] = 100 * table[column].astype(float)
-    config = {c: _PERCENT for c in percent} | {"Audience valence": _SIGNED, "On-screen valence": _SIGNED}
-    config["Response"] = st.column_config.NumberColumn(
+    config = {c: _PERCENT for c in percent} | {"Audience mood": _SIGNED, "On-screen mood": _SIGNED}
+    config["What the audience did"] = st.column_config.TextColumn(
+        width="large", help="the share of the viewers seen whose face showed an emotion at least 15 points above "
+                            "their own resting face (their median over the screening)")
+    config["Faces moved"] = st.column_config.NumberColumn(
         format="%.0f%%", help="mean probability of the emotions other than neutral across viewers with a face")
-    config["On-screen valence"] = st.column_config.NumberColumn(
+    config["On-screen mood"] = st.column_config.NumberColumn(
         format="%+.2f", help="valence of the faces on screen; empty where the scene shows no readable face")
     st.dataframe(table, hide_index=True, height=260, column_config=config)
 
@@ -247,16 +251,18 @@ def show_panel(report) -> None:
                    f"interval over viewers). It is left out for {few} of {len(report.seconds.viewers)} seconds "
                    f"where fewer than {MIN_BAND_VIEWERS} viewers' faces were seen: one or two faces say too "
                    "little about an audience.")
-    st.subheader("Scenes ranked by audience response")
+    st.subheader("Scenes ranked by how many in the audience responded")
     _ranking_table(report)
     if report.peaks:
         st.subheader("Audience peaks")
         _peaks_table(report)
+    if report.viewers:
+        st.subheader("Viewers")
+        st.dataframe(report.viewers_in_words(), hide_index=True)
     if report.viewers and st.toggle("Show each viewer's trace", key=f"{_P}traces"):
         viewer = st.selectbox("Viewer", list(range(1, report.viewers + 1)), key=f"{_P}viewer",
                               format_func=lambda v: f"Viewer {v} ({report.viewer_names[v - 1]})")
         st.plotly_chart(viewer_figure(report, viewer), key=f"{_P}viewer_plot")
-        st.dataframe(report.viewer_table(), hide_index=True)
     st.subheader("Downloads")
     stem = Path(report.film).stem or "film"
     cols = st.columns(5)

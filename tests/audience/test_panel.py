@@ -160,7 +160,9 @@ def test_exports(report):
     # Whole film, over each viewer's face samples: A1 8 x .2 of 10, A2 8 x .4 of 16, B 4 x .9 of 12.
     assert viewers.mean_happy.tolist() == pytest.approx([1.6 / 10, 3.2 / 16, 3.6 / 12], abs=1e-3)
     assert report.viewer_trace(3).happy.iloc[2] == pytest.approx(0.9) and np.isnan(report.viewer_trace(3).happy[0])
-    assert report.ranking().scene.iloc[0] == 3, "scene 3 moved the audience most (angry and sad)"
+    # Ranked by the share who responded above their own baseline, then by how much faces moved: scene 2
+    # (A2 and B smiled, 2 of 3), then scenes 3 and 1 (half each; scene 3's faces moved more), then scene 4.
+    assert report.ranking().scene.tolist() == [2, 3, 1, 4]
 
 
 def test_html_report_is_self_contained(report):
@@ -213,3 +215,17 @@ def test_the_audience_analysis_is_part_of_the_public_api():
     for name in ("analyze_audience", "analyze_reaction", "sync_offset", "AudienceReport", "Reaction"):
         assert getattr(emotion, name) is getattr(emotion.audience, name) and name in emotion.__all__
     assert emotion.AudienceSettings is emotion.audience.AudienceSettings
+
+
+def test_each_viewer_is_measured_against_their_own_resting_face(report):
+    """Baselines (median per second over the screening): A1 happy .2, A2 happy .2, B nothing; a rise of
+    RESPONSE_RISE (0.15) or more is a response."""
+    rows = report.scene_table().set_index("scene")
+    assert rows.loc[1, "responded_happy"] == pytest.approx(0.5), "A2 (.4 over .2) smiled, A1 (.2 over .2) did not"
+    assert rows.loc[2, "responded_happy"] == pytest.approx(2 / 3, abs=1e-4) and rows.loc[2, "rise_happy"] == pytest.approx(
+        (0.0 + 0.2 + 0.9) / 3, abs=1e-3)
+    assert rows.loc[3, "responded_angry"] == pytest.approx(0.5) and rows.loc[3, "responded_sad"] == pytest.approx(0.5)
+    assert rows.loc[4, "responded_sad"] == pytest.approx(1 / 3, abs=1e-4)
+    assert rows.loc[2, "headline"] == "67 % of the audience smiled or laughed; 33 % looked away"
+    assert rows.loc[4, "headline"] == "33 % of the audience looked sad"
+    assert rows.loc[2, "audience_happy"] == pytest.approx((0.2 + 0.4 + 0.9) / 3, abs=1e-3), "raw means stay"
