@@ -265,6 +265,7 @@ class AudienceSettings:
     recording is read, faces are looked for at full size in its first seconds, and ``detect_side``
     is raised until the smallest of them is :data:`~emotion.audience.scan.SMALLEST_DETECTED` px wide
     where they are detected (small faces at the back of a room; ``Settings.max_side`` caps it).
+    ``blur_faces``: the still of the room kept for the seat map has its faces blurred.
 
     >>> AudienceSettings(fps=4).fps
     4.0
@@ -283,13 +284,15 @@ class AudienceSettings:
     threaded: bool = True
     viewers: str = "auto"
     fit_faces: bool = True
+    blur_faces: bool = True
 
     def __post_init__(self) -> None:
         _validate(self, "fps", "detect_side", "batch", "track_iou", "stitch_gap_s", "min_viewer_s",
                   "attention_yaw", "expressive_threshold", "peak_window_s", "checkpoint_every")
         check_choice("viewers", self.viewers, ("auto", "seats", "tracks"))
-        if not isinstance(self.fit_faces, bool):
-            raise SettingsError(f"fit_faces must be True or False, got {self.fit_faces!r}")
+        for name in ("fit_faces", "blur_faces"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.threaded, bool):
             raise SettingsError(f"threaded must be True or False, got {self.threaded!r}")
 

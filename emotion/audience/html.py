@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 
 from .charts import panel_figure
@@ -27,7 +28,7 @@ def _table(rows: list[dict], columns: list[str]) -> str:
         for c in columns:
             v = row.get(c)
             if isinstance(v, float):
-                v = f"{v:.3f}"
+                v = "" if v != v else f"{round(v, 3):g}"
             cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -81,6 +82,15 @@ def report_html(report) -> str:
                  for p in report.peaks]
         parts.append(_table(peaks, list(peaks[0])))
     parts.append("<h2>Viewers</h2>")
+    from .seatmap import seat_map_png
+
+    for i, r in enumerate(report.reactions):
+        png = seat_map_png(report, i)
+        if png is not None:
+            parts.append(f"<figure><img alt='seat map of {html.escape(r['name'])}' style='max-width:100%' "
+                         f"src='data:image/png;base64,{base64.b64encode(png).decode()}'><figcaption class='note'>"
+                         f"{html.escape(r['name'])}: each viewer where they sat, coloured by what their face showed "
+                         "most above their resting face over the film (faces blurred).</figcaption></figure>")
     people = report.viewers_in_words()
     parts.append("<div class='wide'>" + (_table(people.to_dict("records"), list(people.columns)) if len(people)
                                          else "<p>No viewer's face was seen.</p>") + "</div>")

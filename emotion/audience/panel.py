@@ -236,7 +236,25 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
-def _viewer_summary(reactions: Sequence[Reaction], labels, stats_all: dict) -> list[dict]:
+def strongest_responses(per_viewer_bins: np.ndarray, baseline: np.ndarray,
+                        labels: Sequence[str]) -> list[tuple[str | None, float | None]]:
+    """Per viewer, (emotion, rise) of the largest rise above their baseline in any bin, the emotion None
+    where nothing rose by RESPONSE_RISE; (None, None) for a viewer never seen."""
+    cols = [j for j, lab in enumerate(labels) if lab != "neutral"]
+    out: list[tuple[str | None, float | None]] = []
+    for v in range(per_viewer_bins.shape[0]):
+        rise = per_viewer_bins[v][:, cols] - baseline[v, cols][None, :] if cols else np.zeros((0, 0))
+        if not rise.size or not np.isfinite(rise).any():
+            out.append((None, None))
+            continue
+        b, c = np.unravel_index(np.nanargmax(rise), rise.shape)
+        top = float(rise[b, c])
+        out.append((labels[cols[c]] if top >= RESPONSE_RISE else None, round(top, 4)))
+    return out
+
+
+def _viewer_summary(reactions: Sequence[Reaction], labels, stats_all: dict,
+                    strongest: list[tuple[str | None, float | None]] | None = None) -> list[dict]:
     per_viewer = stats_all["per_viewer"][:, 0]      # one bin: the whole film
     out, row = [], 0
     for r in reactions:
@@ -253,6 +271,8 @@ def _viewer_summary(reactions: Sequence[Reaction], labels, stats_all: dict) -> l
                        "expressive_share": _share(stats_all["expressive"][row, 0], stats_all["faces"][row, 0])}
             summary.update({f"mean_{lab}": round(float(p), 4) if seen else None for lab, p in zip(labels, means)})
             summary["valence"] = round(float(_valence(labels, means)), 4) if seen else None
+            emotion, rise = strongest[row] if strongest else (None, None)
+            summary.update(strongest_response=emotion, strongest_rise=rise)
             out.append(summary)
             row += 1
     return out
@@ -303,13 +323,16 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
                           _valence(labels, per_second["mean"]), screen_s, scene_of_second)
 
     rows = []
+    strongest = None
     if scenes:
         per_scene = panel_stats(bin_viewers(
             reactions, lambda t: np.where((t >= 0) & (t < duration), scene_numbers(scenes, t) - 1, -1),
             len(scenes), thr))
         film_rows = {r.scene: r for r in film_report.rows}
         moved = [j for j, lab in enumerate(labels) if lab != "neutral"]
-        rise, responded = responses(per_scene["per_viewer"], baselines(per_second["per_viewer"]))
+        baseline = baselines(per_second["per_viewer"])
+        rise, responded = responses(per_scene["per_viewer"], baseline)
+        strongest = strongest_responses(per_scene["per_viewer"], baseline, labels)
         for k, scene in enumerate(scenes):
             mean = per_scene["mean"][k]
             rows.append(AudienceSceneRow(
@@ -325,7 +348,7 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
     whole_stats.update({"covered": whole.covered, "faces": whole.faces, "attentive": whole.attentive,
                         "expressive": whole.expressive})
     names = [f"{r.name} #{v + 1}" for r in reactions for v in range(r.viewers)]
-    summaries = _viewer_summary(reactions, labels, whole_stats)
+    summaries = _viewer_summary(reactions, labels, whole_stats, strongest)
     found = [Peak(float(s), labels[j], level, rise, int(scene_of_second[s]), int(per_second["viewers"][s]))
              for s, j, level, rise in find_peaks(per_second["per_viewer"], labels, audience.peak_window_s, peaks)]
     correlation = _correlation(np.array([r.audience_valence for r in rows]),
@@ -343,4 +366,4 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
                           viewer_seconds=per_second["per_viewer"].astype(np.float32),
                           viewer_summary=tuple(summaries), peaks=tuple(found), valence_correlation=correlation,
                           settings=audience, warnings=tuple(notes), fps=film_report.info.fps,
-                          syncs=tuple(r.sync_result for r in reactions))
+                          syncs=tuple(r.sync_result for r in reactions), stills=tuple(r.still for r in reactions))

@@ -78,6 +78,7 @@ class Reaction:
     frame_size: tuple[int, int] = (0, 0)  # the recording's width and height
     detect_side: int = 0                 # the long side its frames were searched at (0: the default)
     smallest_face_px: float = 0.0        # the smallest face width seen when choosing it (0: none or not chosen)
+    still: bytes = field(default=b"", repr=False, compare=False)   # JPEG of the room, faces blurred (seat map)
 
     def __post_init__(self) -> None:
         labels = tuple(self.labels)
@@ -142,6 +143,7 @@ class Reaction:
                 "pieces": [{"from_s": round(a, 3), "offset_s": round(b, 4)} for a, b in self.pieces],
                 "viewers_by": self.grouping, "viewers_by_reason": self.grouping_reason,
                 "detect_side": self.detect_side, "smallest_face_px": round(self.smallest_face_px, 1),
+                "frame_size": list(self.frame_size),
                 "viewer_positions": [{"x": round(float((b[0] + b[2]) / 2)), "y": round(float((b[1] + b[3]) / 2)),
                                       "face_px": round(float(b[2] - b[0]))} for b in self.viewer_boxes],
                 "warnings": list(self.warnings)}
@@ -277,4 +279,27 @@ def analyze_reaction(recording: str | os.PathLike, film_offset_s: float | SyncRe
                 raise
         else:
             log.info("%s: loaded the finished reaction scan from %s", label, store.path(key))
-    return reaction_from_scan(label, state, audience, film_offset_s)
+    reaction = reaction_from_scan(label, state, audience, film_offset_s)
+    if reaction.viewers and isinstance(recording, (str, os.PathLike)):
+        reaction = replace(reaction, still=_still(recording, state, reaction, audience))
+    return reaction
+
+
+def _still(recording, state: PassState, reaction: Reaction, audience: AudienceSettings) -> bytes:
+    """The room at the recording's middle, as :func:`~emotion.audience.seatmap.room_still` keeps it: every
+    viewer's place and every face the scan saw within a second of that moment blurred (unless
+    ``audience.blur_faces`` is off)."""
+    from .seatmap import room_still
+
+    middle = state.duration / 2
+    boxes = np.zeros((0, 4), np.float32)
+    if audience.blur_faces:
+        faces = state.faces.table()
+        times = np.asarray(state.sample_time, np.float64)
+        near = np.abs(times[faces.samples] - middle) <= 1.0 if len(faces) else np.zeros(0, bool)
+        boxes = np.concatenate([reaction.viewer_boxes, faces.boxes[near]])
+    try:
+        return room_still(recording, middle, boxes, reaction.frame_size)
+    except Exception as exc:  # noqa: BLE001 - a missing picture must not lose the analysis
+        log.warning("%s: no still of the room for the seat map (%s)", reaction.name, exc)
+        return b""

@@ -180,6 +180,8 @@ class AudienceReport:
     fps: float = 0.0
     #: Per reaction, how its offset was found from the sound (a SyncResult), or None (given by hand, live).
     syncs: tuple = field(default=(), repr=False)
+    #: Per reaction, a JPEG of the room with faces blurred (for the seat map), or empty bytes.
+    stills: tuple = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.scenes):

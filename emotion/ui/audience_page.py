@@ -217,6 +217,21 @@ def _ranking_table(report) -> None:
     st.dataframe(table, hide_index=True, height=260, column_config=config)
 
 
+def _seat_maps(report) -> None:
+    """Each room's seat map (faces blurred), with a PNG download."""
+    from emotion.audience.seatmap import seat_map_png
+
+    stem = Path(report.film).stem or "film"
+    for i, reaction in enumerate(report.reactions):
+        png = seat_map_png(report, i)
+        if png is None:
+            continue
+        st.image(png, caption=f"{reaction['name']}: each viewer where they sat, coloured by what their face showed "
+                              "most above their resting face over the film (faces blurred)")
+        st.download_button("Seat map (PNG)", png, f"{stem}_{Path(reaction['name']).stem}_seats.png", "image/png",
+                           key=f"{_P}dl_seats_{i}", on_click="ignore")
+
+
 def _peaks_table(report) -> None:
     rows = [{"Timecode": report.tc(p.time_s), "Scene": p.scene, "Emotion": p.emotion,
              "Level": 100 * p.level, "Rise": 100 * p.rise, "Viewers": p.viewers} for p in report.peaks]
@@ -258,6 +273,7 @@ def show_panel(report) -> None:
         _peaks_table(report)
     if report.viewers:
         st.subheader("Viewers")
+        _seat_maps(report)
         st.dataframe(report.viewers_in_words(), hide_index=True)
     if report.viewers and st.toggle("Show each viewer's trace", key=f"{_P}traces"):
         viewer = st.selectbox("Viewer", list(range(1, report.viewers + 1)), key=f"{_P}viewer",
