@@ -73,7 +73,8 @@ def room_still(recording, at_s: float, boxes: np.ndarray, frame_size: tuple[int,
 
 
 def seat_map_png(report, reaction: int = 0) -> bytes | None:
-    """The seat map of reaction number ``reaction`` of ``report`` (PNG), or None without a still or viewers."""
+    """The seat map of reaction number ``reaction`` of ``report`` (PNG); None without a still, without
+    viewers, or where viewers are face tracks rather than seats (a laptop webcam, a moving camera)."""
     import cv2
 
     from ..annotate import emotion_color
@@ -81,6 +82,8 @@ def seat_map_png(report, reaction: int = 0) -> bytes | None:
 
     stills = getattr(report, "stills", ()) or ()
     if reaction >= len(stills) or not stills[reaction]:
+        return None
+    if report.reactions[reaction].get("viewers_by") != "seats":
         return None
     name = report.reactions[reaction]["name"]
     seats = [v for v in report.viewer_summary if v["reaction"] == name]

@@ -191,7 +191,9 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
 
 def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
     """The live screening section; returns the live reactions saved for ``film`` so far."""
-    st.subheader("3. Live screening")
+    st.subheader("Live screening")
+    st.caption("Instead of recordings, or beside them: the film plays in this browser while the webcam reads "
+               "the viewer; what it reads joins the panel above.")
     kept = saved(film)
     if kept:
         st.caption("Saved live reactions: " + ", ".join(

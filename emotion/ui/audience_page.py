@@ -26,7 +26,7 @@ from emotion.paths import cache_dir
 
 from . import audience_live
 from .film_page import progress_text
-from .film_uploads import VIDEO_TYPES, StoredUpload, store_upload
+from .film_uploads import VIDEO_TYPES, StoredUpload, store_video
 from .loaders import Loaded
 from .status import model_missing
 
@@ -40,8 +40,12 @@ def _film() -> StoredUpload | None:
     """The film: a new upload here, else the last one here, else the Film page's film."""
     uploaded = st.session_state.get(f"{_P}film_file")
     if uploaded is not None and st.session_state.get(f"{_P}film_id") != uploaded.file_id:
-        st.session_state[f"{_P}film"] = store_upload(uploaded)
+        stored, problem = store_video(uploaded)
+        st.session_state[f"{_P}film"], st.session_state[f"{_P}film_problem"] = stored, problem
         st.session_state[f"{_P}film_id"] = uploaded.file_id
+    if uploaded is not None and st.session_state.get(f"{_P}film_problem"):
+        st.error(f"{st.session_state[f'{_P}film_problem']} Choose the film itself (a video file).")
+        return None
     stored = st.session_state.get(f"{_P}film") or st.session_state.get("film.upload")
     return stored if stored is not None and stored.path.exists() else None
 
@@ -49,10 +53,18 @@ def _film() -> StoredUpload | None:
 def _reactions() -> list[StoredUpload]:
     """Reaction uploads, stored once each (kept in the session while they are on disk)."""
     stored: dict = st.session_state.setdefault(f"{_P}stored", {})
+    problems: dict = st.session_state.setdefault(f"{_P}problems", {})
     for uploaded in st.session_state.get(f"{_P}files") or []:
-        if uploaded.file_id not in stored:
-            stored[uploaded.file_id] = store_upload(uploaded, cache_dir("audience") / "uploads")
+        if uploaded.file_id not in stored and uploaded.file_id not in problems:
+            video, problem = store_video(uploaded, cache_dir("audience") / "uploads")
+            if video is None:
+                problems[uploaded.file_id] = problem
+            else:
+                stored[uploaded.file_id] = video
     current = {u.file_id for u in st.session_state.get(f"{_P}files") or []}
+    for fid, problem in problems.items():
+        if fid in current:
+            st.error(f"{problem} It is left out; remove it from the list or upload the recording itself.")
     return [s for fid, s in stored.items() if fid in current]
 
 
@@ -148,7 +160,16 @@ def render(loaded: Loaded) -> None:
         offsets[rec.sha256] = _offset_box(film, rec, i)
     keep = st.checkbox("Keep the reaction videos after the analysis", value=False, key=f"{_P}keep",
                        help="off: each video is deleted from this machine once analysed; only numbers stay")
-    live = audience_live.section(film, loaded)
+    work, live_area = st.container(), st.container()   # the live screening is drawn last, in its own section
+    with live_area:
+        live = audience_live.section(film, loaded)
+    with work:
+        _analyse_and_show(film, recs, offsets, results, report_film, live, loaded, keep)
+
+
+def _analyse_and_show(film, recs, offsets, results, report_film, live, loaded, keep) -> None:
+    """Step 3, analyse (the button), and step 4, the panel."""
+    st.subheader("3. Analyse")
     audience = AudienceSettings(fps=4.0)
     missing = [r.name for r in recs if offsets[r.sha256] is None]
     todo = [r for r in recs if r.sha256 not in results or report_film is None]
@@ -185,6 +206,7 @@ def render(loaded: Loaded) -> None:
     except EmotionError as exc:
         st.error(str(exc))
         return
+    st.subheader("4. How the audience reacted")
     show_panel(report)
 
 

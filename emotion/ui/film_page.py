@@ -26,7 +26,7 @@ from emotion.settings import SCENE_DETECTORS
 from emotion.film.timeline import timecode
 
 from .film_compare import compare_section
-from .film_uploads import VIDEO_TYPES, StoredUpload, media_files, store_upload
+from .film_uploads import VIDEO_TYPES, StoredUpload, media_files, store_upload, store_video
 from .film_results import show_report
 from .loaders import Loaded
 from .preload import preload_elements
@@ -128,21 +128,13 @@ def _cancel() -> None:
 
 def _current_upload() -> StoredUpload | None:
     """The film to show: a new upload is stored and probed at once; without one, the last film stays."""
-    from emotion.errors import UnreadableMedia
-    from emotion.film.video import probe
-
     uploaded = st.session_state.get("film.file")
     if uploaded is not None and st.session_state.get(f"{_P}upload_id") != uploaded.file_id:
-        stored = store_upload(uploaded)
+        stored, problem = store_video(uploaded)
         st.session_state[f"{_P}upload_id"] = uploaded.file_id
-        try:
-            probe(stored.path)
-        except UnreadableMedia as exc:
+        if problem:
             st.session_state[f"{_P}upload"] = None
-            st.session_state[f"{_P}bad_upload"] = str(exc)
-            import shutil
-
-            shutil.rmtree(stored.path.parent, ignore_errors=True)
+            st.session_state[f"{_P}bad_upload"] = problem
             return None
         st.session_state[f"{_P}bad_upload"] = None
         st.session_state[f"{_P}upload"] = stored

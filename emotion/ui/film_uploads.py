@@ -69,6 +69,23 @@ def store_upload(uploaded, folder: Path | None = None) -> StoredUpload:
     return StoredUpload(uploaded.name, target, sha, size)
 
 
+def store_video(uploaded, folder: Path | None = None) -> tuple[StoredUpload | None, str | None]:
+    """Store an upload and check at once that it is a video: (the stored file, None) or (None, why not);
+    a file that is no video is removed again."""
+    import shutil
+
+    from emotion.errors import UnreadableMedia
+    from emotion.film.video import probe
+
+    stored = store_upload(uploaded, folder)
+    try:
+        probe(stored.path)
+    except UnreadableMedia as exc:
+        shutil.rmtree(stored.path.parent, ignore_errors=True)
+        return None, str(exc)
+    return stored, None
+
+
 def media_files(folder: str | os.PathLike | None = None) -> list[Path]:
     """Video files in the server-side media folder ``$EMOTION_MEDIA_DIR`` (and its subfolders), by name."""
     root = folder or os.environ.get("EMOTION_MEDIA_DIR")

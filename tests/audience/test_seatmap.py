@@ -13,7 +13,7 @@ class _Report:
 
     def __init__(self, still: bytes, seats):
         self.stills = (still,)
-        self.reactions = ({"name": "room.mp4", "frame_size": [640, 360]},)
+        self.reactions = ({"name": "room.mp4", "frame_size": [640, 360], "viewers_by": "seats"},)
         self.viewer_summary = tuple({"viewer": i + 1, "reaction": "room.mp4", "position_x": x, "position_y": y,
                                      "face_px": 40, "strongest_response": e} for i, (x, y, e) in enumerate(seats))
 
@@ -36,6 +36,9 @@ def test_seats_are_drawn_where_they_sit_in_their_response_colour():
 def test_no_still_or_no_seats_no_map():
     assert seat_map_png(_Report(b"", [(100, 100, "happy")]), 0) is None
     assert seat_map_png(_Report(_still(), []), 0) is None
+    tracks = _Report(_still(), [(100, 100, "happy")])
+    tracks.reactions = ({**tracks.reactions[0], "viewers_by": "tracks"},)
+    assert seat_map_png(tracks, 0) is None, "a webcam viewer or a moving camera has no seats"
 
 
 def test_faces_are_blurred_beyond_recognition_and_the_rest_is_untouched():

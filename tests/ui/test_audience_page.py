@@ -77,3 +77,19 @@ def test_film_reactions_sync_analysis_and_panel(page, clips):
     # Per-viewer traces on demand.
     page.toggle(key="audience.traces").set_value(True).run()
     assert not page.exception and len(page.get("plotly_chart")) == 3
+
+
+def test_a_file_that_is_no_video_is_refused_at_upload(page, clips):
+    page.file_uploader(key="audience.film_file").upload("notes.mp4", b"these are my notes, not a film",
+                                                        "video/mp4").run()
+    assert not page.exception
+    errors = _texts(page.error)
+    assert "notes.mp4" in errors and "Choose the film itself" in errors and "/" not in errors.split("notes.mp4")[0]
+    assert not [c for c in page.caption if "Film: **notes.mp4**" in str(c.value)]
+    page.file_uploader(key="audience.film_file").upload("short_film.mp4", clips["short_film.mp4"], "video/mp4").run()
+    page.file_uploader(key="audience.files").set_value(
+        [("early.mp4", clips["early.mp4"], "video/mp4"), ("scan.mp4", b"\x00" * 64, "video/mp4")]).run()
+    assert not page.exception
+    errors = _texts(page.error)
+    assert "scan.mp4" in errors and "left out" in errors
+    assert len([e for e in page.expander if "Reaction" in e.label]) == 1, "only the real recording is synced"
