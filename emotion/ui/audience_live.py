@@ -13,6 +13,7 @@ numbers only, never a frame.
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
@@ -58,6 +59,39 @@ def _screening(film: StoredUpload, loaded: Loaded) -> LiveScreening:
 
 
 _LATEST = "_emotion_latest_only"
+
+
+class _SlowCallbackSummary(logging.Filter):
+    """Turns streamlit-webrtc's "frame callback is too slow" warning, logged for every late frame (dozens a
+    second on a busy 2-core server), into one line a minute that says how many frames were late."""
+
+    def __init__(self, every_s: float = 60.0):
+        super().__init__()
+        self.every_s, self._late, self._since = every_s, 0, None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "callback is too slow" not in record.getMessage():
+            return True
+        now = time.monotonic()
+        self._late += 1
+        if self._since is not None and now - self._since < self.every_s:
+            return False
+        late, self._late, first = self._late, 0, self._since is None
+        self._since = now
+        text = record.getMessage()
+        if first:
+            record.msg, record.args = "%s (the first late frame; the next report comes in a minute)", (text,)
+        else:
+            record.msg, record.args = "%d film frames or sound slices were late in the last minute; the latest: %s", \
+                (late, text)
+        return True
+
+
+def quiet_slow_callbacks() -> None:
+    """Install :class:`_SlowCallbackSummary` on streamlit-webrtc's source logger (once per process)."""
+    logger = logging.getLogger("streamlit_webrtc.source")
+    if not any(isinstance(f, _SlowCallbackSummary) for f in logger.filters):
+        logger.addFilter(_SlowCallbackSummary())
 
 
 def latest_only(track, relay=None):
@@ -156,7 +190,8 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
         state = "Paused"
     else:
         state = "Press **START** to begin the film" if not streaming else "Starting…"
-    st.markdown(f"**{state}** · film time **{timecode(here)}** of {timecode(clock.duration)}")
+    fps = float(getattr(screening.picture, "fps", 0.0) or 0.0)
+    st.markdown(f"**{state}** · film time **{timecode(here, fps)}** of {timecode(clock.duration, fps)}")
     cols = st.columns([1.2, 1, 1, 2.2, 1])
     # Material icons ship with Streamlit: emoji would need a font the viewer's machine may lack
     playing = clock.playing
@@ -171,12 +206,16 @@ def controls(film: StoredUpload, screening: LiveScreening, streaming: bool) -> N
                                   step=1.0, key=f"{_P}target", label_visibility="collapsed",
                                   help="a film time in seconds; press Jump")
     cols[4].button("Jump", on_click=_jump, args=(screening,), key=f"{_P}jump", use_container_width=True,
-                   help=f"go to {timecode(target)}")
+                   help=f"go to {timecode(target, fps)}")
     stats = screening.stats()
     seen = f"{stats.with_face / stats.readings:.0%}" if stats.readings else "–"
-    st.caption(f"{stats.readings} readings ({stats.per_second:.1f} per second of film played), a face in {seen}; "
-               f"{stats.paused_frames} camera frames skipped while the film was not playing, {stats.between_frames} "
-               f"between readings ({screening.readings_per_s:g} a second)."
+    aim = screening.readings_per_s
+    slow = stats.readings >= 8 and stats.per_second < 0.8 * aim
+    st.caption(f"{stats.readings} readings: **{stats.per_second:.1f} a second** of film played (the aim is {aim:g}), "
+               f"a face in {seen}; {stats.paused_frames} camera frames skipped while the film was not playing, "
+               f"{stats.between_frames} between readings."
+               + (" This machine cannot read faster while it also plays the film: the panel uses the readings "
+                  "made, at their own film times." if slow else "")
                + (f" Analysis problem: {screening.session.last_error}" if screening.session.last_error else ""))
     latest = screening.session.latest
     if streaming and latest is not None and latest.result.faces:
@@ -196,9 +235,15 @@ def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
                "the viewer; what it reads joins the panel above.")
     kept = saved(film)
     if kept:
+        from emotion.film.video import probe
+
+        try:
+            fps = probe(film.path).fps
+        except EmotionError:
+            fps = 0.0
         st.caption("Saved live reactions: " + ", ".join(
-            f"**{r.name}** ({len(r.recording_time)} readings over film {timecode(float(r.film_time.min()))}–"
-            f"{timecode(float(r.film_time.max()))}, {r.recording_duration_s:.0f} s in all)" for r in kept))
+            f"**{r.name}** ({len(r.recording_time)} readings over film {timecode(float(r.film_time.min()), fps)}–"
+            f"{timecode(float(r.film_time.max()), fps)}, {r.recording_duration_s:.0f} s in all)" for r in kept))
     if not st.toggle("Screen the film here, with the webcam on", key=f"{_P}on",
                      help="the film plays in this browser while the camera reads the viewer's expressions"):
         return kept
@@ -217,6 +262,7 @@ def section(film: StoredUpload, loaded: Loaded) -> list[Reaction]:
     rtc, rtc_problem = read_rtc()
     if rtc_problem:
         st.warning(rtc_problem)
+    quiet_slow_callbacks()
     fps = min(MAX_FPS, getattr(screening.picture, "fps", 25.0))
     film_picture = latest_only(create_video_source_track(picture, key=f"{key}-film", fps=fps))
     film_sound = latest_only(create_audio_source_track(sound, key=f"{key}-sound", sample_rate=48000))

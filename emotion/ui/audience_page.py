@@ -217,6 +217,8 @@ _SIGNED = st.column_config.NumberColumn(format="%+.2f")
 def _ranking_table(report) -> None:
     """Scenes strongest first, in a crew's words: timecodes, percentages, valence; the CSV keeps the raw names."""
     ranking = report.ranking()
+    unseen = ranking[ranking["viewers"] == 0]
+    ranking = ranking[ranking["viewers"] > 0]
     emotions = [e for e in report.labels if e != "neutral"]
     shown = {"scene": "Scene", "start_timecode": "Starts", "end_timecode": "Ends",
              "headline": "What the audience did", "viewers": "Viewers seen",
@@ -236,7 +238,10 @@ def _ranking_table(report) -> None:
         format="%.0f%%", help="mean probability of the emotions other than neutral across viewers with a face")
     config["On-screen mood"] = st.column_config.NumberColumn(
         format="%+.2f", help="valence of the faces on screen; empty where the scene shows no readable face")
-    st.dataframe(table, hide_index=True, height=260, column_config=config)
+    st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * max(1, len(table))), column_config=config)
+    if len(unseen):
+        st.caption(f"No viewer's face was seen in scene{'s' if len(unseen) > 1 else ''} "
+                   f"{', '.join(str(int(n)) for n in sorted(unseen['scene']))}, so they are not ranked.")
 
 
 def _seat_maps(report) -> None:

@@ -136,3 +136,23 @@ def test_live_screening_is_stamped_paused_jumped_saved_and_paneled(page, materia
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reactions"] == "1" and metrics["Viewers"] == "1"
     assert at.session_state["audience.live.screening"].name == "live-2"   # ready for the next viewer
+
+
+def test_late_frame_warnings_are_summed_once_a_minute():
+    """streamlit-webrtc logs every late film frame; the page turns that flood into one line a minute."""
+    import logging
+
+    from emotion.ui.audience_live import _SlowCallbackSummary
+
+    f = _SlowCallbackSummary(every_s=60.0)
+
+    def record(msg):
+        return logging.LogRecord("streamlit_webrtc.source", logging.WARNING, __file__, 1, msg, (), None)
+
+    late = "VideoSourceTrack: Video frame callback is too slow (52.0 ms > frame budget 41.7 ms)."
+    passed = [f.filter(record(late)) for _ in range(500)]
+    assert passed.count(True) == 1, "the first late frame is told, the next 499 within the minute are not"
+    f._since -= 61
+    summary = record(late)
+    assert f.filter(summary) and summary.getMessage().startswith("500 film frames or sound slices were late")
+    assert f.filter(record("something else entirely")), "other warnings pass"
