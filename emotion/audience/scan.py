@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -34,6 +34,17 @@ log = logging.getLogger(__name__)
 
 #: Bump when the saved layout or the meaning of a saved value changes (2: batches fixed by sample numbers).
 FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Span:
+    """A part of a recording (:mod:`emotion.audience.chunks`): sampled moments from ``start_s`` (a sample's cell start) up to ``end_s``
+    (exclusive), the first numbered ``first_index``."""
+
+    start_s: float
+    end_s: float
+    first_index: int
+    first_frame: int = 0      # the number of the first frame at or after ``start_s`` in the whole file
 
 
 #: Frames are detected at a size where the smallest face seen in the first seconds is at least this wide
@@ -94,7 +105,7 @@ def scan_key(content_hash: str, detector, settings, audience) -> str:
 
 def scan_recording(video: VideoReader, detector, settings, audience, state: PassState, *,
                    progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
-                   save: Callable[[PassState], None] | None = None) -> PassState:
+                   save: Callable[[PassState], None] | None = None, span: Span | None = None) -> PassState:
     """Sample ``video`` ``audience.fps`` times a second into ``state``, skipping what it already holds.
 
     The main thread decodes and converts the sampled frames; the film pass's
@@ -104,6 +115,10 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Pass
     or resumed. ``save(state)`` is called every ``audience.checkpoint_every``
     seconds (whole chunks of samples only) and when the scan stops for any
     reason, so a later call with the saved state resumes.
+
+    ``span`` reads only part of the recording (see :mod:`emotion.audience.chunks`):
+    from its first sampled moment, numbered from its first sample, to its end;
+    ``state`` must be a fresh one and gets that part's samples alone.
     """
     info = video.info
     cancelled = cancelled or (lambda: False)
@@ -113,11 +128,15 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Pass
     resume = state.last_sample
     resumed_from = resume if resume >= 0 else None
     last_cell = math.floor(resume * fps + 1e-9) if resume >= 0 else -1
+    start_s, end_s = (span.start_s, span.end_s) if span is not None else (0.0, math.inf)
+    if span is not None:
+        last_cell = math.floor(start_s * fps + 1e-9) - 1
     limit_arenas()   # before the worker's thread starts, as the film pass does
     worker = FaceWorker(detector, info.width, info.height, batch=audience.batch, thumb_width=0,
                         threaded=audience.threaded, scale=scale)
-    index = len(state.sample_time)       # the next sample's number (fixes its batch)
-    saved = index
+    index = len(state.sample_time) + (span.first_index if span is not None else 0)  # the next sample's number
+                                                                                       # (fixes its batch)
+    saved = len(state.sample_time)
     started = time.monotonic()
     next_report = next_save = started + 0.25
 
@@ -139,8 +158,10 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Pass
 
     ok = False
     try:
-        for frame in video.frames():
+        for frame in video.frames(start_s=start_s, first_frame=span.first_frame if span is not None else 0):
             t = frame.time
+            if t >= end_s:
+                break
             cell = math.floor(t * fps + 1e-9)
             if cell <= last_cell or t <= resume:
                 continue
@@ -161,8 +182,11 @@ def scan_recording(video: VideoReader, detector, settings, audience, state: Pass
         worker.close()
         drain()
         end = video.end
-        state.done, state.complete, state.reason = True, end.complete, end.reason
-        state.duration = max(info.duration, end.last_time)
+        if end is None:                  # a span that stops before the end of the file
+            state.done = True
+        else:
+            state.done, state.complete, state.reason = True, end.complete, end.reason
+            state.duration = max(info.duration, end.last_time)
         ok = True
     finally:
         if not ok:

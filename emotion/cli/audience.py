@@ -37,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="F", help="write the JSON summary ('-' for stdout)")
     parser.add_argument("--report", metavar="F.html", help="write a self-contained HTML report (opens offline)")
     add_model_options(parser)
+    parser.add_argument("--viewers", choices=["auto", "seats", "tracks"], default="auto",
+                        help="seats: a fixed camera on a room, each place where a face keeps coming back is a "
+                             "viewer; tracks: faces followed as they move (a hand-held camera); auto (default) "
+                             "chooses, and the outputs say which")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS|local",
+                        help="read each recording in time spans on Ray workers (--ray or --ray local starts Ray "
+                             "here; --ray ADDRESS joins a cluster); the same numbers as one machine; needs "
+                             "pip install -r requirements-ray.txt")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="Ray workers (spans per recording) with --ray local (default 2)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
@@ -108,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     hf_logging.disable_progress_bar()
     offsets = parse_offsets(args.offset, args.reactions)
     settings = Settings.from_args(args)
-    audience = AudienceSettings(fps=args.fps)
+    audience = AudienceSettings(fps=args.fps, viewers=args.viewers)
     detector = build_detector(settings)
     cache = not args.no_cache
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
@@ -130,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
                     f"(from the sound, confidence {offset.confidence:.2f})")
             say(f"reaction: {name}")
             reactions.append(analyze_reaction(path, offset, settings, audience, detector=detector, cache=cache,
-                                              progress=None if args.quiet else ReactionBar()))
+                                              progress=None if args.quiet else ReactionBar(), ray=args.ray,
+                                              workers=args.workers))
     except KeyboardInterrupt:
         if cache:
             print("\ninterrupted; the part done is saved: run the same command again to resume", file=sys.stderr)

@@ -322,13 +322,37 @@ class VideoReader:
             log.debug("%s: flushing the decoder failed: %s", self.name, exc)
             return []
 
-    def frames(self) -> Iterator[Frame]:
+    def frame_times(self) -> list[float] | None:
+        """The time (s since the first frame) of every frame, from the packets' timestamps alone (no decoding),
+        in presentation order; None when a packet has no timestamp (then only a full pass knows the times).
+        Opens the file a second time; this reader is left as it was."""
+        import av
+
+        origin = self._first.pts if self._first is not None else None
+        if origin is None:
+            return None
+        pts = []
+        with av.open(self._container.name, mode="r", metadata_errors="ignore") as c:
+            for packet in c.demux(c.streams.video[0]):
+                if packet.size == 0:
+                    continue
+                if packet.pts is None:
+                    return None
+                pts.append(packet.pts)
+        tb = self._time_base
+        return [max(0.0, float((p - origin) * tb)) for p in sorted(pts)]
+
+    def frames(self, start_s: float = 0.0, first_frame: int = 0) -> Iterator[Frame]:
         """Every frame in presentation order; sets :attr:`end` when the pass finishes.
 
         Timestamps are seconds since the first frame. A frame without a
         timestamp gets the previous one plus one average frame interval, and a
         timestamp that goes backwards is held at the previous value, so times
-        never decrease.
+        never decrease. ``start_s`` > 0 seeks to the key frame before that
+        time and yields from the first frame at or after it (a part of a long
+        recording read by one of several workers), numbered from ``first_frame``
+        (its number in the whole file, when the caller knows it); times stay
+        those of the whole file.
         """
         if self._first is None:
             raise RuntimeError("VideoReader.frames() can be called only once; open the video again")
@@ -337,6 +361,13 @@ class VideoReader:
         step = 1.0 / self._fps if self._fps > 0 else 0.04
         origin = frame.pts
         index, last = 0, 0.0
+        if start_s > 0 and origin is not None:
+            self._container.seek(int(origin + start_s / tb) - 1, stream=self._stream, backward=True, any_frame=False)
+            self._packets, self._pending = self._container.demux(self._stream), []
+            frame = self._next_av_frame()
+            while frame is not None and (frame.pts is None or float((frame.pts - origin) * tb) < start_s - 1e-9):
+                frame = self._next_av_frame()
+            last, index = start_s, first_frame
         while frame is not None:
             pts = frame.pts
             if pts is None or origin is None:

@@ -37,18 +37,23 @@ def audience_settings(base: Settings, options: dict[str, Any] | None) -> tuple[S
                                                                                    AudienceSettings]:
     """``(Settings, FilmSettings, AudienceSettings)`` for an audience job's ``settings``, or SettingsError.
 
-    ``fps`` (default 4, as the CLI's ``--fps``) samples the film and the reactions alike.
+    ``fps`` (default 4, as the CLI's ``--fps``) samples the film and the reactions alike; ``viewers``
+    (``auto``, ``seats``, ``tracks``) as the CLI's ``--viewers``; ``ray: true`` reads each recording in
+    time spans on Ray workers, as the CLI's ``--ray``: on the Ray the server was told of
+    (``$EMOTION_RAY_ADDRESS``; a local Ray when unset). A client never names a cluster address.
     """
     options = {} if options is None else options
     if not isinstance(options, dict):
         raise SettingsError("settings must be a JSON object such as {\"fps\": 2}")
-    allowed = (*CLIENT_SETTINGS, *CLIENT_FILM_SETTINGS)
+    allowed = (*CLIENT_SETTINGS, *CLIENT_FILM_SETTINGS, "viewers", "ray")
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; an audience job accepts {', '.join(allowed)}")
     settings = base.replace(**{k: options[k] for k in CLIENT_SETTINGS if k in options})
     film = FilmSettings(**{k: options[k] for k in CLIENT_FILM_SETTINGS if k in options})
-    return settings, film, AudienceSettings(fps=film.fps)
+    if not isinstance(options.get("ray", False), bool):
+        raise SettingsError("ray must be true or false (the server decides which Ray cluster it uses)")
+    return settings, film, AudienceSettings(fps=film.fps, viewers=options.get("viewers", "auto"))
 
 
 def check_offsets(offsets: Any, names: list[str]) -> dict[str, float]:
@@ -129,12 +134,19 @@ def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float,
             except SyncError as exc:
                 raise SyncError(f"{exc}: in the request, as offsets {{\"{r['name']}\": SECONDS}}") from exc
         reactions.append(analyze_reaction(r["path"], offset, settings, audience, detector=detector, cancel=cancel,
-                                          progress=stage(i), name=r["name"]))
+                                          progress=stage(i), name=r["name"], ray=_ray_address(job.options)))
     report = analyze_audience(film, reactions, audience)
     texts = {"scenes.csv": report.scenes_csv(), "seconds.csv": report.seconds_csv(),
              "viewers.csv": report.viewers_csv(), "report.json": report.to_json() + "\n",
              "report.html": report_html(report)}
     return report, {name: text.encode("utf-8") for name, text in texts.items()}
+
+
+def _ray_address(options: dict[str, Any] | None) -> str | None:
+    """Where a job asking for ``ray: true`` runs: ``$EMOTION_RAY_ADDRESS``, else a local Ray."""
+    if not (options or {}).get("ray"):
+        return None
+    return os.environ.get("EMOTION_RAY_ADDRESS", "").strip() or "local"
 
 
 def audience_headline(report) -> dict[str, Any]:

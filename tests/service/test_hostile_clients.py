@@ -197,3 +197,17 @@ def test_orphans_are_removed_at_expiry_once_nothing_was_written_for_a_while(tmp_
         os.utime(p, (then, then))
     assert store.remove_orphans(min_age_s=3600) == ["uploads/bbbb"]
     assert fresh.exists() and not old.exists()
+
+
+def test_an_audience_job_may_ask_for_ray_but_never_name_a_cluster():
+    from emotion.errors import SettingsError
+    from emotion.service.audience import _ray_address, audience_settings
+    from emotion.settings import Settings
+
+    assert audience_settings(Settings(), {"ray": True, "viewers": "seats"})[2].viewers == "seats"
+    for bad in ("ray://attacker:10001", "local", 1):
+        with pytest.raises(SettingsError, match="ray must be true or false"):
+            audience_settings(Settings(), {"ray": bad})
+    with pytest.raises(SettingsError, match="viewers"):
+        audience_settings(Settings(), {"viewers": "chairs"})
+    assert _ray_address({"ray": False}) is None and _ray_address(None) is None
