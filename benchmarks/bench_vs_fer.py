@@ -44,7 +44,11 @@ FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "am
 
 FER_SCRIPT = """
 import sys, tempfile
-from fer import FER, Video
+try:
+    from fer import FER, Video
+except ImportError:                 # fer 25.x: the classes are no longer exported by the package
+    from fer.classes import Video
+    from fer.fer import FER
 path, every = sys.argv[1], int(sys.argv[2])
 with tempfile.TemporaryDirectory() as out:
     video = Video(path, outdir=out)
@@ -57,7 +61,8 @@ print("fer rows", len(rows))
 def fer_ready(python: str) -> str | None:
     """None when ``python`` can import fer, else why not (one line)."""
     try:
-        done = subprocess.run([python, "-c", "import fer, tensorflow"], capture_output=True, text=True, timeout=300)
+        done = subprocess.run([python, "-c", "import tensorflow, fer.fer, fer.classes"], capture_output=True,
+                              text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{python}: {exc}"
     if done.returncode != 0:

@@ -13,17 +13,19 @@ from .types import Faces
 
 
 class ThoroughDetector:
-    """A detector that looks at each frame three ways and keeps every face found once.
+    """A detector that looks at each frame twice and keeps every face found once.
 
     Films are darker and busier than the photos face detectors learn from. On
     165 frames of the shared films labelled by eye (``tests/data/detector_faces.csv``,
     ``benchmarks/bench_detector_recall.py``), YuNet on frames of 480 px missed 11 of
-    60 readable faces; looking again at the frame shrunk to :data:`SHRINK` of its size
-    (faces near YuNet's smallest anchors' upper edge are found at the other scale)
-    and brightened by a gamma of :data:`GAMMA` (faces in shadow) finds 4 of them
-    with no more false faces. Faces from the three looks are merged by score:
+    60 readable faces (recall 0.817). Looking at the frame brightened by a gamma of
+    :data:`GAMMA` (faces in shadow) and at the frame as it is shrunk to :data:`SHRINK`
+    of its size (faces near YuNet's smallest anchors' upper edge are found at the other
+    scale) finds 4 of them with no more false faces (recall 0.883, precision 0.964).
+    A third look at the frame as it is, which this detector made until December 2026,
+    found nothing more on those frames. Faces from the looks are merged by score:
     a face overlapping a higher-scoring one by :data:`MERGE_IOU` or more is the
-    same face. It costs about 2.4 times the single look.
+    same face. It costs about 1.4 times the single look (the shrunk look has 44 % of the pixels).
 
     >>> import numpy as np
     >>> from emotion.faces import make_face_detector
@@ -70,14 +72,15 @@ class ThoroughDetector:
 
         check_frame(rgb)
         h, w = rgb.shape[:2]
-        looks = [self.base.detect(rgb)]
+        # The brightened frame stands in for the frame as it is: on the labelled frames it finds every
+        # face the plain look finds, and those in shadow (two looks, not three: the same recall).
+        looks = [self.base.detect(cv2.LUT(rgb, self._lut))]
         size = (max(1, round(w * self.SHRINK)), max(1, round(h * self.SHRINK)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         found = self._smaller.detect(small)
         kx, ky = np.float32(w / size[0]), np.float32(h / size[1])
         marks = None if found.landmarks is None else found.landmarks * np.array([kx, ky], np.float32)
         looks.append(Faces(found.boxes * np.array([kx, ky, kx, ky], np.float32), found.scores, landmarks=marks))
-        looks.append(self.base.detect(cv2.LUT(rgb, self._lut)))
         return merge_faces(looks, self.MERGE_IOU)
 
 

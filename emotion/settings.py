@@ -199,7 +199,7 @@ class FilmSettings:
     4% of the frame height are missed (raise it for crowd shots). On 165 frames of the shared films
     labelled by eye (tests/data/detector_faces.csv, benchmarks/bench_detector_recall.py), 480 finds
     49 of 60 readable faces with 2 false ones; 640 and 960 find fewer and more false ones.
-    ``thorough``: YuNet also looks at each sampled frame shrunk to 2/3 and brightened, and the faces
+    ``thorough``: YuNet looks at each sampled frame brightened and at it shrunk to 2/3, and the faces
     are merged (:class:`~emotion.face_search.ThoroughDetector`): 53 of 60 on that set, still 2 false ones.
 
     >>> FilmSettings(fps=0)

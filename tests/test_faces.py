@@ -235,28 +235,30 @@ def test_merge_faces_keeps_the_best_of_overlapping_faces_and_their_landmarks():
     assert merge_faces([a, Faces(b.boxes, b.scores)]).landmarks is None
 
 
-def test_thorough_detector_looks_three_ways_and_maps_every_look_back(yunet_path, photo):
+def test_thorough_detector_looks_twice_and_maps_every_look_back(yunet_path, photo):
     from emotion.face_search import ThoroughDetector
 
     base = make_face_detector("yunet", face_model=yunet_path)
     thorough = ThoroughDetector(base)
     rgb = load_image(photo("facerec_two_people.jpg"))
-    one, three = base.detect(rgb), thorough.detect(rgb)
-    assert thorough.name == "yunet-thorough" and len(three) == len(one) == 2
-    # the same two faces, not six: each look's box is mapped back to the frame's pixels and merged
+    one, both = base.detect(rgb), thorough.detect(rgb)
+    assert thorough.name == "yunet-thorough" and len(both) == len(one) == 2
+    # the same two faces, not four: each look's box is mapped back to the frame's pixels and merged
     from emotion.tracking import iou_matrix
 
-    assert iou_matrix(one.boxes, three.boxes).max(axis=1).min() > 0.7
-    assert three.landmarks.shape == (2, 5, 2)
+    assert iou_matrix(one.boxes, both.boxes).max(axis=1).min() > 0.7
+    assert both.landmarks.shape == (2, 5, 2)
     seen = []
     base_detect = type(base).detect
     try:
-        type(base).detect = lambda self, img: seen.append((img.shape, self.min_face)) or base_detect(self, img)
+        type(base).detect = lambda self, img: seen.append((img.shape, self.min_face, float(img.mean()))) or \
+            base_detect(self, img)
         ThoroughDetector(base.with_min_face(30)).detect(rgb)
     finally:
         type(base).detect = base_detect
     h, w = rgb.shape[:2]
-    assert seen == [((h, w, 3), 30), ((round(h * 2 / 3), round(w * 2 / 3), 3), 20), ((h, w, 3), 30)]
+    assert [(shape, m) for shape, m, _ in seen] == [((h, w, 3), 30), ((round(h * 2 / 3), round(w * 2 / 3), 3), 20)]
+    assert seen[0][2] > rgb.mean() + 5, "the full-size look is brightened"
     twin = thorough.with_min_face(40)
     assert isinstance(twin, ThoroughDetector) and twin.min_face == 40 and thorough.min_face == base.min_face
 

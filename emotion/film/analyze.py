@@ -89,7 +89,12 @@ class _Producer:
     def identity(self, settings: Settings, film: FilmSettings) -> dict[str, Any]:
         return {"model": self.checkpoint, "model_name": self.model, "labels": list(self.labels),
                 "backend": self.backend, "mirror": self.mirror, "face_detector": self.face_detector,
-                "margin": self.margin, "settings": asdict(settings), "film": film.result_fields()}
+                "margin": self.margin, "settings": asdict(settings), "film": film.result_fields(),
+                **({"face_search": SEARCH_VERSION} if film.thorough else {})}
+
+
+#: Which thorough face search made an analysis: a cached one made by another is not reused (2: two looks).
+SEARCH_VERSION = 2
 
 
 def job_key(content_hash: str, detector, settings: Settings, film: FilmSettings) -> str:

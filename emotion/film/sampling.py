@@ -120,7 +120,7 @@ def scaled_face_detector(face, scale: float):
 
 
 def film_face_detector(face, film):
-    """The face detector a film pass uses: YuNet looks three ways with ``film.thorough``
+    """The face detector a film pass uses: YuNet looks twice (brightened, and shrunk) with ``film.thorough``
     (:class:`~emotion.face_search.ThoroughDetector`); Haar, whose scores say nothing, and plug-ins as they are."""
     if film.thorough and getattr(face, "name", "") == "yunet":
         from ..face_search import ThoroughDetector

@@ -263,8 +263,8 @@ def render(loaded: Loaded) -> None:
                                options=list(FPS_CHOICES),
                                help="more samples catch brief expressions but take longer (about linearly)")
         thorough = persisted_widget(st.checkbox, f"{_P}thorough", True, "Thorough face search",
-                                    help="look at each sampled frame three ways (as it is, smaller, brighter): "
-                                         "finds more faces in dark or busy shots, and takes about twice as long")
+                                    help="look at each sampled frame twice (brightened, and smaller): finds more "
+                                         "faces in dark or busy shots, and costs about 1.5 times the face search")
     with right:
         scene_kind = persisted_widget(st.radio, f"{_P}scene_detector", "content", "Shot detection",
                                       options=list(SCENE_DETECTORS), horizontal=True,
