@@ -300,3 +300,30 @@ def test_align_face_refuses_unusable_landmarks_and_the_box_is_used(marks):
     faces = Faces([[20, 20, 80, 80]], [0.9], landmarks=None if marks is None else [marks])
     (crop,) = face_crops(rgb, faces, 0.15, align=True)
     assert crop.shape[:2] == (78, 78), "cropped by the box with its margin"
+
+
+def test_yunet_on_onnxruntime_finds_the_faces_opencv_finds(yunet_path, photo, monkeypatch):
+    from emotion.faces import YuNetDetector
+    from emotion.tracking import iou_matrix
+
+    fast = YuNetDetector(yunet_path)
+    monkeypatch.setenv("EMOTION_YUNET_ENGINE", "opencv")
+    slow = YuNetDetector(yunet_path)
+    assert (fast.engine, slow.engine) == ("onnxruntime", "opencv")
+    for name in ("ulfd_group_24.jpg", "facerec_two_people.jpg", "faceapi_bbt4.jpg"):
+        rgb = load_image(photo(name))
+        a, b = slow.detect(rgb), fast.detect(rgb)
+        assert len(a) == len(b) > 0, name
+        assert iou_matrix(a.boxes, b.boxes).max(axis=1).min() > 0.99, name
+        assert np.abs(np.sort(a.scores) - np.sort(b.scores)).max() < 1e-4, name
+        assert np.abs(a.landmarks - b.landmarks[np.argmax(iou_matrix(a.boxes, b.boxes), axis=1)]).max() < 0.5, name
+
+
+def test_a_file_that_is_no_yunet_network_still_gets_opencvs_clear_error(tmp_path):
+    from emotion.errors import ModelLoadError
+    from emotion.faces import YuNetDetector
+
+    bad = tmp_path / "face_detection_yunet.onnx"
+    bad.write_bytes(b"not an onnx file")
+    with pytest.raises(ModelLoadError, match="cannot load this file as a YuNet face model"):
+        YuNetDetector(bad)
