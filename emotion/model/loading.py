@@ -46,22 +46,32 @@ def load_model(name: str = "bundled", backend: str = "auto", mirror: bool | None
     if not any((path / w).is_file() for w in _WEIGHTS):
         raise ModelLoadError(f"{name}: no model.safetensors in {path}; the checkpoint has no weights")
 
+    key = checkpoint_hash(path)
+    recipe = inference_recipe(path, name)
+    if mirror is None:
+        mirror = recipe.get("mirror", False)
+    temperature = recipe.get("temperature", 1.0)
+    if backend == "auto":      # the remembered int8 file runs without PyTorch: seconds less at every start
+        from ..runtime.auto import remembered_int8
+
+        runner = remembered_int8(key, preprocessing(_example_crops()), int8_calibration(path, name), expected_faces)
+        if runner is not None:
+            log.info("loaded %s from %s (%s, backend %s: %s%s, temperature %g)", name, path, ", ".join(labels),
+                     runner.name, runner.reason, ", mirror averaging" if mirror else "", temperature)
+            return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror,
+                                temperature=temperature)
+
     model = _network(path, config, name)
     if model.config.num_labels != len(labels):
         raise ModelLoadError(f"{name}: config has {len(labels)} labels but the model outputs {model.config.num_labels}")
 
     from ..runtime import build_runner
 
-    key = checkpoint_hash(path)
     validated = None
     if (path / AGREEMENT_FILE).is_file():
         validated = _read_json(path / AGREEMENT_FILE, name)
-    recipe = inference_recipe(path, name)
-    if mirror is None:
-        mirror = recipe.get("mirror", False)
     runner = build_runner(model, preprocessing(_example_crops()), backend, cache_key=key, validated=validated,
                           calibration=int8_calibration(path, name), expected_faces=expected_faces)
-    temperature = recipe.get("temperature", 1.0)
     log.info("loaded %s from %s (%s, backend %s: %s%s, temperature %g)", name, path, ", ".join(labels), runner.name,
              runner.reason, ", mirror averaging" if mirror else "", temperature)
     return EmotionModel(name, path, labels, preprocessing, runner, key, mirror=mirror, temperature=temperature)

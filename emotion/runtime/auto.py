@@ -145,6 +145,32 @@ def _cheapest(decision: dict, expected_faces: int | None, rows: int) -> str:
     return min(costs, key=costs.get) if costs else best
 
 
+def remembered_int8(cache_key: str, example: np.ndarray, calibration=None, expected_faces: int | None = None):
+    """The onnx-int8 runner when this machine's remembered ``auto`` choice for the checkpoint is onnx-int8 and
+    its file is cached, built without torch; else None (then the model is loaded and ``auto`` runs as usual).
+
+    The file is named by the checkpoint's hash, the example's shape, the calibration, the export recipe
+    and onnxruntime's version, so it is the file that passed the agreement guard when it was chosen.
+    """
+    from .onnx_int8 import cached_runner
+
+    path = _decision_path(cache_key, example.shape)
+    decision = _load_decision(path)
+    if decision is None or _cheapest(decision, expected_faces, len(example)) != "onnx-int8":
+        return None
+    runner = cached_runner(cache_key, example, calibration)
+    if runner is None:
+        return None
+    timed = {t["backend"]: t["seconds"] for t in decision["trials"] if t.get("seconds") is not None}
+    times = ", ".join(f"{n} {v * 1e3:.1f} ms" for n, v in sorted(timed.items(), key=lambda kv: kv[1]))
+    runner.reason = (f"auto: onnx-int8 is the fastest on this machine (measured {decision.get('measured', '?')}: "
+                     f"{times}; remembered in {path.name}); its agreement with fp32 was checked when it was "
+                     "chosen, and the file is the one checked, so PyTorch is not loaded")
+    runner.trials = tuple(Trial(t["backend"], t.get("seconds"), t.get("note", ""), t.get("build_s"))
+                          for t in decision["trials"])
+    return runner
+
+
 def choose_auto(model, example, cache_key, eager, reference, check, validated=None, calibration=None,
                 expected_faces: int | None = None):
     """The fastest backend that passes the guard: remembered for this machine, else raced now.

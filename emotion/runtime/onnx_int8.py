@@ -312,12 +312,36 @@ def calibrate(model, faces: np.ndarray, source: str, batch: int = 32) -> Calibra
     return Calibration(ranges, source)
 
 
+def _threads() -> int:
+    """PyTorch's thread count (its default where torch is not imported: it is not imported just for this)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return torch.get_num_threads()
+    env = os.environ.get("OMP_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS")
+    return max(1, int(env)) if env and env.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def cached_runner(cache_key: str, example: np.ndarray, calibration: Calibration | None = None) -> OnnxRunner | None:
+    """The runner of an int8 file exported and quantised before for this checkpoint, or None: without
+    importing torch or onnx (only onnxruntime), for a start that a machine's remembered choice allows."""
+    try:
+        path = onnx_cache_dir() / _file_name(cache_key, example, calibration)
+        if not path.is_file():
+            return None
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        return _runner(path, meta, f"cached file {path.name}")
+    except Exception as exc:  # noqa: BLE001 - anything odd: the full path (with torch) decides
+        log.info("onnx-int8: the cached file cannot be used without the model (%s)", exc)
+        return None
+
+
 def _session(path: Path):
     import onnxruntime as ort
-    import torch
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
+    options.intra_op_num_threads = _threads()
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # onnxruntime's threads otherwise busy-wait after each call and starve PyTorch's
