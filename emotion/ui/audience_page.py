@@ -44,10 +44,16 @@ def _film() -> StoredUpload | None:
         st.session_state[f"{_P}film"], st.session_state[f"{_P}film_problem"] = stored, problem
         st.session_state[f"{_P}film_id"] = uploaded.file_id
     if uploaded is not None and st.session_state.get(f"{_P}film_problem"):
-        st.error(f"{st.session_state[f'{_P}film_problem']} Choose the film itself (a video file).")
+        st.error(f"{_sentence(st.session_state[f'{_P}film_problem'])} Choose the film itself (a video file).")
         return None
     stored = st.session_state.get(f"{_P}film") or st.session_state.get("film.upload")
     return stored if stored is not None and stored.path.exists() else None
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does, so another can follow it."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _reactions() -> list[StoredUpload]:
@@ -64,7 +70,7 @@ def _reactions() -> list[StoredUpload]:
     current = {u.file_id for u in st.session_state.get(f"{_P}files") or []}
     for fid, problem in problems.items():
         if fid in current:
-            st.error(f"{problem} It is left out; remove it from the list or upload the recording itself.")
+            st.error(f"{_sentence(problem)} It is left out; remove it from the list or upload the recording itself.")
     return [s for fid, s in stored.items() if fid in current]
 
 
@@ -276,8 +282,9 @@ def show_panel(report) -> None:
     cols[1].metric("Reactions", len(report.reactions))
     cols[2].metric("Scenes", len(report.scenes))
     corr = report.valence_correlation
-    cols[3].metric("Valence vs screen", "–" if corr is None else f"{corr:+.2f}",
-                   help="correlation over scenes of the audience's valence with the faces on screen")
+    cols[3].metric("Mood vs screen", "–" if corr is None else f"{corr:+.2f}",
+                   help="correlation over scenes of the audience's mood (valence) with the mood of the faces on "
+                        "screen: +1 the audience mirrors the screen, -1 the opposite")
     st.subheader("Panel timeline")
     means = np.nanmean(report.seconds.mean, axis=0) if np.isfinite(report.seconds.mean).any() else \
         np.zeros(len(report.labels))
