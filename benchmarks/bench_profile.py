@@ -47,7 +47,9 @@ class Timers:
         self._depth = 0
 
     def wrap(self, owner, name: str, stage: str) -> None:
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:          # an older checkout without this function: that stage is not timed
+            return
         timers = self
 
         @functools.wraps(original)
@@ -107,7 +109,7 @@ def instrument(timers: Timers) -> None:
     timers.wrap(sampling, "thumbnail", "key frames (thumbnails, scores)")
     timers.wrap(sampling, "frame_score", "key frames (thumbnails, scores)")
     timers.wrap(keyframes.KeyFrames, "add", "key frames (keeping the best)")
-    timers.wrap(cache.PassCache, "save", "checkpoint writes")
+    timers.wrap(getattr(cache, "PassCache", None) or getattr(cache, "FilmCache"), "save", "checkpoint writes")
     timers.wrap(timeline, "assign_tracks", "tracking (after the pass)")
     timers.wrap(timeline, "smooth_tracks", "smoothing (after the pass)")
     timers.wrap(sampling.FaceWorker, "submit", "main thread: handing frames to the face worker")
