@@ -57,6 +57,7 @@ def _signed(v) -> str:
 def report_html(report) -> str:
     """The panel as one HTML page: scenes ranked, the panel timeline, peaks, viewers and how each reaction was synced."""
     from .charts import sync_figure
+    from .report import found_in_words
 
     title = f"Audience: {report.film}"
     parts = [f"<h1>{html.escape(title)}</h1>",
@@ -99,9 +100,8 @@ def report_html(report) -> str:
         how = {"audio": "found from the sound", "manual": "given by hand", "live": "screened live"}.get(r["sync"],
                                                                                                         r["sync"])
         conf = f", confidence {r['confidence']:.2f}" if r.get("confidence") is not None else ""
-        by = r.get("viewers_by_reason") or ""
         parts.append(f"<p><b>{html.escape(r['name'])}</b>: the film starts at {r['offset_s']:+.2f} s of the "
-                     f"recording ({how}{conf}); {r['viewers']} viewer(s){'; ' + html.escape(by) if by else ''}.</p>")
+                     f"recording ({how}{conf}).<br>{html.escape(found_in_words(r))}.</p>")
         if sync is not None:
             parts.append(sync_figure(sync).to_html(full_html=False, include_plotlyjs=False,
                                                    default_width="100%", config={"responsive": True}))

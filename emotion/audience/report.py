@@ -46,6 +46,25 @@ ACTIONS = {"happy": "smiled or laughed", "surprise": "looked surprised", "sad": 
 LOOKED_AWAY = 0.25
 
 
+def found_in_words(reaction: Mapping[str, Any]) -> str:
+    """What a reaction's scan found, for a person: viewers and how they were told apart, how well each was
+    seen, the smallest face and the size frames were read at (from :meth:`Reaction.summary`)."""
+    seen = [float(s) for s in reaction.get("face_share") or []]
+    n = int(reaction.get("viewers", 0))
+    if not n:
+        return f"{reaction['name']}: no viewer's face was found"
+    kind = "seat" if reaction.get("viewers_by") == "seats" else "viewer"
+    text = (f"{reaction['name']}: {n} {kind}{'s' if n != 1 else ''}, seen {100 * min(seen):.0f}-"
+            f"{100 * max(seen):.0f} % of the time ({sum(s >= 0.9 for s in seen)} at least 90 %)") if seen else \
+        f"{reaction['name']}: {n} {kind}{'s' if n != 1 else ''}"
+    if reaction.get("smallest_face_px"):
+        text += (f"; smallest face {reaction['smallest_face_px']:.0f} px, frames read at "
+                 f"{reaction.get('detect_side') or 480} px")
+    if reaction.get("viewers_by_reason"):
+        text += f"; told apart by {reaction['viewers_by_reason']}"
+    return text
+
+
 def _pct(v) -> float | None:
     return None if v is None else round(100 * float(v), 1)
 

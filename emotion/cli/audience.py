@@ -81,13 +81,14 @@ def parse_offsets(items: list[str], reactions: list[str]) -> dict[str, float]:
 
 
 def _summary(report, syncs: dict) -> list[str]:
+    from ..audience.report import found_in_words
 
     lines = [f"{report.film}: {report.viewers} viewer(s) in {len(report.reactions)} reaction(s), "
              f"{len(report.scenes)} scenes"]
     for r in report.reactions:
         how = f"from the sound, confidence {r['confidence']:.2f}" if r["sync"] == "audio" else "given by hand"
-        lines.append(f"  {r['name']}: film starts at {r['offset_s']:+.2f} s of the recording ({how}); "
-                     f"{r['viewers']} viewer(s)")
+        lines.append(f"  {r['name']}: film starts at {r['offset_s']:+.2f} s of the recording ({how})")
+        lines.append(f"    {found_in_words(r)}")
     if report.peaks:
         lines.append("audience peaks:")
         lines += [f"  {report.tc(p.time_s)}  scene {p.scene:>3}  {p.emotion} {p.level:.0%} (+{p.rise:.0%})"

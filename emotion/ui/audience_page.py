@@ -307,6 +307,10 @@ def show_panel(report) -> None:
         _peaks_table(report)
     if report.viewers:
         st.subheader("Viewers")
+        from emotion.audience.report import found_in_words
+
+        for reaction in report.reactions:
+            st.caption(found_in_words(reaction))
         _seat_maps(report)
         st.dataframe(report.viewers_in_words(), hide_index=True)
     if report.viewers and st.toggle("Show each viewer's trace", key=f"{_P}traces"):

@@ -75,3 +75,14 @@ def test_auto_uses_seats_for_a_still_room_and_tracks_for_one_viewer_or_a_moving_
     assert moving.grouping == "tracks" and "move" in moving.reason
     with pytest.raises(ValueError, match="grouping"):
         group_viewers(times, sample, boxes, fps=4, grouping="chairs")
+
+
+def test_what_a_scan_found_is_said_in_words():
+    from emotion.audience.report import found_in_words
+
+    text = found_in_words({"name": "room.mp4", "viewers": 3, "face_share": [1.0, 0.95, 0.56], "viewers_by": "seats",
+                           "smallest_face_px": 36.4, "detect_side": 1067,
+                           "viewers_by_reason": "seats: a fixed camera on a room"})
+    assert text == ("room.mp4: 3 seats, seen 56-100 % of the time (2 at least 90 %); smallest face 36 px, frames "
+                    "read at 1067 px; told apart by seats: a fixed camera on a room")
+    assert found_in_words({"name": "a.mp4", "viewers": 0}) == "a.mp4: no viewer's face was found"
