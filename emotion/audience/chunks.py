@@ -15,8 +15,9 @@ the parts in order. The result is the same scan, number for number:
 * seats and viewers are found afterwards, on the joined faces of the whole
   recording, so they are joined across span edges by construction.
 
->>> plan_spans([i / 25 for i in range(250)], fps=4, parts=2)   # 10 s at 25 fps, 40 samples
-[Span(start_s=0.0, end_s=8.0, first_index=0, first_frame=0), Span(start_s=8.0, end_s=inf, first_index=32, first_frame=200)]
+>>> spans = plan_spans([i / 25 for i in range(250)], fps=4, parts=2)   # 10 s at 25 fps, 40 samples
+>>> [(s.start_s, s.end_s, s.first_index, s.first_frame) for s in spans]
+[(0.0, 8.0, 0, 0), (8.0, inf, 32, 200)]
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ def _signed(v) -> str:
 
 
 def report_html(report) -> str:
-    """The panel as one HTML page: scenes ranked, the panel timeline, peaks, viewers and how each reaction was synced."""
+    """The panel as one HTML page: scenes ranked, the panel timeline, peaks, viewers (with the seat map) and
+    how each reaction was put on the film's clock."""
     from .charts import sync_figure
     from .report import found_in_words
 

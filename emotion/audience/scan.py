@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-
 from ..errors import AnalysisCancelled
 from ..film.cache import cache_key
 from ..film.memory import limit_arenas
@@ -32,14 +31,10 @@ from ..film.video import VideoReader
 
 log = logging.getLogger(__name__)
 
-#: Bump when the saved layout or the meaning of a saved value changes (2: batches fixed by sample numbers).
-FORMAT = 2
-
-
 @dataclass(frozen=True)
 class Span:
-    """A part of a recording (:mod:`emotion.audience.chunks`): sampled moments from ``start_s`` (a sample's cell start) up to ``end_s``
-    (exclusive), the first numbered ``first_index``."""
+    """A part of a recording (:mod:`emotion.audience.chunks`): sampled moments from ``start_s`` (a sample's
+    cell start) up to ``end_s`` (exclusive), the first numbered ``first_index``."""
 
     start_s: float
     end_s: float
