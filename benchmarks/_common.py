@@ -68,3 +68,12 @@ def choose_model(model: str | None, tmp: Path) -> tuple[str, str]:
         return "bundled", f"bundled ({BUNDLED_DIR.name})"
     return (str(stand_in_checkpoint(Path(tmp) / "stand-in")),
             "stand-in ResNet 48-320, 80 px, random weights (bundled model not installed)")
+
+
+def print_table(lines: list[str], out=None) -> int:
+    """Print a benchmark's markdown lines, write them to ``out`` (a Path) too when given; the exit code 0."""
+    text = "\n".join(lines)
+    print(text)
+    if out:
+        out.write_text(text + "\n")
+    return 0

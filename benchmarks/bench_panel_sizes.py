@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from _common import ROOT  # noqa: F401 - puts the checkout on sys.path
+from _common import print_table  # (also puts the checkout on sys.path)
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt")
 HAPPY = LABELS.index("happy")
@@ -103,11 +103,7 @@ def main(argv=None) -> int:
                      f"{100 * lo5:.0f}-{100 * hi95:.0f} % | {100 * false_alarm / args.trials:.0f} % | "
                      f"{1000 * spent / args.trials:.0f} |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return print_table(lines, args.out)
 
 
 if __name__ == "__main__":

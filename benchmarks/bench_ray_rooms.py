@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT
+from _common import ROOT, print_table
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -95,11 +95,7 @@ def main(argv=None) -> int:
         rate = per_worker * (1 if n == 1 else n * efficiency)
         wall = total / rate
         lines.append(f"| {n} | {wall / 3600:.1f} h | {args.hours * 3600 / wall:.2f}x |")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return print_table(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT
+from _common import ROOT, print_table
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -70,11 +70,7 @@ def main(argv=None) -> int:
                          f"{r.recording_duration_s / wall:.2f}x | {1000 * wall / max(1, samples):.0f} | "
                          f"{1000 * wall / max(1, faces):.1f} |")
             print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return print_table(lines, args.out)
 
 
 if __name__ == "__main__":

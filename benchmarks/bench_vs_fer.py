@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, SHARED, YUNET
+from _common import ROOT, SHARED, YUNET, print_table
 
 TRAILER = SHARED / "media" / "videos" / "pjo_teaser_trailer.mp4"
 FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
@@ -163,11 +163,7 @@ def main(argv=None) -> int:
     lines += ["", "Every run (s): " + "; ".join(
         f"{r['file']}: ours {', '.join(f'{v:.1f}' for v in r['ours_all'])} / fer "
         f"{', '.join(f'{v:.1f}' for v in r['fer_all'])}" for r in rows)]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return print_table(lines, args.out)
 
 
 if __name__ == "__main__":

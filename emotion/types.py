@@ -31,6 +31,16 @@ def _frozen_array(value: Any, dtype, name: str) -> np.ndarray:
     return arr
 
 
+def _int_column(values, n: int, name: str) -> np.ndarray:
+    """A frozen int64 column of ``n`` rows (zeros where not given)."""
+    column = _frozen_array(np.zeros(n, np.int64) if values is None else values, np.int64, name)
+    if column.size == 0:
+        column = _frozen_array(np.zeros(n, np.int64), np.int64, name)
+    if column.shape != (n,):
+        raise ValueError(f"{name}: expected shape ({n},), got {column.shape}")
+    return column
+
+
 @dataclass(frozen=True, eq=False)
 class Faces:
     """The face table: one row per face, in columns, shared by every stage.
@@ -88,18 +98,8 @@ class Faces:
         if probs.shape != (n, len(labels)):
             raise ValueError(f"Faces.probs: expected shape ({n}, {len(labels)}) for {n} faces over {len(labels)} "
                              f"labels, got {probs.shape}")
-        tracks = np.zeros(n, np.int64) if self.track_ids is None else self.track_ids
-        tracks = _frozen_array(tracks, np.int64, "Faces.track_ids")
-        if tracks.size == 0:
-            tracks = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.track_ids")
-        if tracks.shape != (n,):
-            raise ValueError(f"Faces.track_ids: expected shape ({n},), got {tracks.shape}")
-        samples = np.zeros(n, np.int64) if self.samples is None else self.samples
-        samples = _frozen_array(samples, np.int64, "Faces.samples")
-        if samples.size == 0:
-            samples = _frozen_array(np.zeros(n, np.int64), np.int64, "Faces.samples")
-        if samples.shape != (n,):
-            raise ValueError(f"Faces.samples: expected shape ({n},), got {samples.shape}")
+        tracks = _int_column(self.track_ids, n, "Faces.track_ids")
+        samples = _int_column(self.samples, n, "Faces.samples")
         marks = self.landmarks
         if marks is not None:
             marks = _frozen_array(marks, np.float32, "Faces.landmarks")
