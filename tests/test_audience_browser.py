@@ -27,8 +27,9 @@ pytestmark = pytest.mark.browser
 
 TRAILER = ROOT.parent / "shared" / "data" / "media" / "videos" / "pjo_teaser_trailer.mp4"
 FILM_S = 20.0
-SAVED = re.compile(r"live-1 \((\d+) readings over film (\d\d):(\d\d):(\d\d\.\d+)–(\d\d):(\d\d):(\d\d\.\d+)")
-READINGS = re.compile(r"(\d+) readings \(([\d.]+) per second")
+SAVED = re.compile(r"live-1 \((\d+) readings over film (\d\d):(\d\d):(\d\d):(\d\d)–(\d\d):(\d\d):(\d\d):(\d\d)")
+FILM_FPS = 24
+READINGS = re.compile(r"(\d+) readings: ([\d.]+) a second")
 
 
 def cut_film(src: Path, out: Path, start_s: float = 20.0, seconds: float = FILM_S) -> Path:
@@ -37,7 +38,7 @@ def cut_film(src: Path, out: Path, start_s: float = 20.0, seconds: float = FILM_
 
     with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
         vin, ain = inp.streams.video[0], inp.streams.audio[0]
-        vout = dst.add_stream("libx264", rate=24, options={"preset": "ultrafast"})
+        vout = dst.add_stream("libx264", rate=FILM_FPS, options={"preset": "ultrafast"})
         vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
         aout = dst.add_stream("aac", rate=44100)
         aout.layout = "stereo"
@@ -64,8 +65,9 @@ def cut_film(src: Path, out: Path, start_s: float = 20.0, seconds: float = FILM_
     return out
 
 
-def _seconds(h, m, s) -> float:
-    return int(h) * 3600 + int(m) * 60 + float(s)
+def _seconds(h, m, s, f) -> float:
+    """A frame timecode of the test film (24 fps) in seconds."""
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(f) / FILM_FPS
 
 
 def test_browser_screens_a_film_live_and_saves_the_reaction(tmp_path, browser_api, streamlit_server):
@@ -148,7 +150,7 @@ def test_browser_screens_a_film_live_and_saves_the_reaction(tmp_path, browser_ap
             # the page has rerun for the next viewer before we go on
             page.get_by_role("button", name=re.compile("Save as reaction live-2")).wait_for(timeout=30_000)
             found = SAVED.search(saved.inner_text())
-            n, first, last = int(found.group(1)), _seconds(*found.group(2, 3, 4)), _seconds(*found.group(5, 6, 7))
+            n, first, last = int(found.group(1)), _seconds(*found.group(2, 3, 4, 5)), _seconds(*found.group(6, 7, 8, 9))
             assert n >= count and 0.0 <= first < 8.0 and 8.0 <= last < FILM_S, found.group(0)
             page.get_by_role("button", name="Analyse reactions").click()
             try:
