@@ -164,7 +164,7 @@ def bench_reaction(folder: Path, seconds: int, model: str | None) -> list[tuple[
 
 
 def bench_panel() -> list[tuple[str, str]]:
-    from emotion.audience import Reaction, analyze_audience
+    from emotion.audience import Reaction, analyze_audience, output
     from emotion.film.shots import Scene
 
     labels = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt")
@@ -194,7 +194,7 @@ def bench_panel() -> list[tuple[str, str]]:
     report = analyze_audience(film, reactions)
     spent = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report.scenes_csv(), report.seconds_csv(), report.to_json()
+    output.scenes_csv(report), output.seconds_csv(report), output.report_json(report)
     exports = time.perf_counter() - t0
     return [(f"aggregation, {report.viewers} viewers x 2 h at 4 samples/s, {len(scenes)} scenes",
              f"{spent:.1f} s (+ {exports:.1f} s for the CSVs and JSON)")]

@@ -40,8 +40,8 @@ def _analyse_once(video: Path) -> None:
     from emotion.ui.loaders import load_detector
 
     loaded = load_detector(Settings())
-    analyze_video(video, loaded.settings, FilmSettings(fps=4.0, scene_detector="content"),
-                  detector=loaded.detector, segments="shots")
+    analyze_video(video, loaded.settings, FilmSettings(fps=4.0, scene_detector="content", segments="shots"),
+                  detector=loaded.detector)
 
 
 def _session(video: Path, data: bytes, think: float = 0.0) -> dict[str, float]:

@@ -28,10 +28,9 @@ def _timed(rows, what, fn, repeat=5):
 
 def main() -> None:
     from emotion.detector import build_detector
-    from emotion.film import analyze_video
+    from emotion.film import FilmSettings, analyze_video
     from emotion.film.charts import arc_figure, scene_bars, scene_heatmap, timeline_figure
-    from emotion.film.markers import edl, markers_csv
-    from emotion.film.report_html import html_report
+    from emotion.film.output import edl, frames_csv, html_report, markers_csv, report_json, scenes_csv, shots_csv
     from emotion.film.summary import summarize
     from emotion.settings import Settings
 
@@ -39,15 +38,15 @@ def main() -> None:
     detector = build_detector(Settings())
     analyze_video(video, detector=detector)                      # fills the cache if needed
     rows: list[tuple[str, float]] = []
-    shots = _timed(rows, "cache hit: analyze_video(segments='shots')",
-                   lambda: analyze_video(video, detector=detector, segments="shots"))
+    shots = _timed(rows, "cache hit: analyze_video(film=FilmSettings(segments='shots'))",
+                   lambda: analyze_video(video, film=FilmSettings(segments="shots"), detector=detector))
     scenes = _timed(rows, "group shots into scenes (resegment)", lambda: shots.resegment("scenes"))
     _timed(rows, "fixed windows every:10 (resegment)", lambda: shots.resegment("every:10"))
     _timed(rows, "summary", lambda: summarize(scenes))
     _timed(rows, "4 charts (timeline, arc, bars, heatmap)",
            lambda: [f(scenes.timeline) for f in (timeline_figure, arc_figure, scene_bars, scene_heatmap)])
-    _timed(rows, "CSV + JSON exports", lambda: (scenes.scenes_csv(), scenes.shots_csv(), scenes.frames_csv(),
-                                               scenes.to_json()))
+    _timed(rows, "CSV + JSON exports", lambda: (scenes_csv(scenes), shots_csv(scenes), frames_csv(scenes),
+                                               report_json(scenes)))
     page = _timed(rows, "HTML report", lambda: html_report(scenes), repeat=3)
     _timed(rows, "EDL + marker CSV", lambda: (edl(scenes), markers_csv(scenes)))
     lines = [f"# Film post-processing on {video.name}", "",

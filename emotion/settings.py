@@ -17,7 +17,9 @@ emotion.errors.SettingsError: threshold must be a number from 0.01 to 0.99, got 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -179,6 +181,44 @@ class Settings:
         return cls(**kw)
 
 
+#: How a film's report is cut into rows (see :mod:`emotion.film.segments`).
+SEGMENT_KINDS = ("scenes", "shots", "every")
+_EVERY = re.compile(r"^every:(\d+(?:\.\d+)?)(?:s)?$")
+
+
+@dataclass(frozen=True)
+class Segments:
+    """How a film is cut into the rows of its per-scene table: ``scenes``, ``shots`` or ``every`` N seconds.
+
+    A crew's scene list is given separately (it is a file, not a word).
+    """
+
+    kind: str = "scenes"
+    every: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in SEGMENT_KINDS:
+            raise SettingsError(f"segments must be scenes, shots or every:N, got {self.kind!r}")
+        if self.kind == "every" and not 0.5 <= self.every <= 3600:
+            raise SettingsError(f"every:N needs N from 0.5 to 3600 seconds, got {self.every}")
+
+    def __str__(self) -> str:
+        return f"every:{self.every:g}" if self.kind == "every" else self.kind
+
+
+def parse_segments(text: str | Segments) -> Segments:
+    """``"scenes"``, ``"shots"`` or ``"every:N"`` (N seconds) -> :class:`Segments`, else a clear error."""
+    if isinstance(text, Segments):
+        return text
+    value = str(text).strip().lower()
+    if value in ("scenes", "shots"):
+        return Segments(value)
+    match = _EVERY.match(value)
+    if match:
+        return Segments("every", float(match[1]))
+    raise SettingsError(f"segments must be 'scenes', 'shots' or 'every:N' (N seconds, e.g. every:10), got {text!r}")
+
+
 @dataclass(frozen=True)
 class FilmSettings:
     """Choices specific to films, validated on construction.
@@ -201,6 +241,10 @@ class FilmSettings:
     49 of 60 readable faces with 2 false ones; 640 and 960 find fewer and more false ones.
     ``thorough``: YuNet looks at each sampled frame brightened and at it shrunk to 2/3, and the faces
     are merged (:class:`~emotion.face_search.ThoroughDetector`): 53 of 60 on that set, still 2 false ones.
+    ``segments``: the report's rows: ``scenes`` (shots grouped), ``shots`` or ``every:N`` seconds;
+    ``scene_list``: a crew's own scenes (a CSV path or ``(name, start, end)`` rows in seconds), which wins
+    over ``segments``. Neither changes the analysis, only how it is cut (:mod:`emotion.film.segments`),
+    so a cached analysis answers for any of them.
 
     >>> FilmSettings(fps=0)
     Traceback (most recent call last):
@@ -220,9 +264,13 @@ class FilmSettings:
     checkpoint_every: float = 10.0
     detect_side: int = 480
     thorough: bool = True
+    segments: str = "scenes"
+    scene_list: str | tuple[tuple[str, float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         check_choice("scene_detector", self.scene_detector, SCENE_DETECTORS)
+        object.__setattr__(self, "segments", str(parse_segments(self.segments)))
+        object.__setattr__(self, "scene_list", _scene_list(self.scene_list))
         names = ["fps", "min_scene_len", "smoothing", "track_iou", "checkpoint_every", "batch", "thumb_width",
                  "detect_side"]
         if self.scene_threshold is not None:
@@ -239,9 +287,28 @@ class FilmSettings:
         """The settings that change results (threads and checkpoint timing do not; the batch size can,
         by a rounding step, with reduced-precision backends)."""
         d = asdict(self)
-        for name in ("threaded", "checkpoint_every"):
+        for name in ("threaded", "checkpoint_every", "segments", "scene_list"):  # rows are cut after the pass
             d.pop(name)
         return d
+
+
+def _scene_list(value) -> str | tuple[tuple[str, float, float], ...] | None:
+    """A crew's scene list as a CSV path (str) or hashable ``(name, start, end)`` rows; checked against the
+    film (its length, its frame rate) when the report is cut (:func:`emotion.film.segments.segment_report`)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if not isinstance(value, Sequence):
+        raise SettingsError(f"scene_list must be a CSV path or (name, start, end) rows, got {type(value).__name__}")
+    rows = []
+    for row in value:
+        try:
+            name, start, end = row
+            rows.append((str(name), float(start), float(end)))
+        except (TypeError, ValueError):
+            raise SettingsError(f"scene_list rows must be (name, start seconds, end seconds), got {row!r}") from None
+    return tuple(rows)
 
 
 @dataclass(frozen=True)

@@ -283,12 +283,12 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def analyze_audience(film_report, reactions: Sequence[Reaction], audience: AudienceSettings | None = None, *,
-                     settings=None, peaks: int = 5, **film_kwargs) -> AudienceReport:
+                     settings=None, peaks: int = 5, **film_options) -> AudienceReport:
     """Sum a panel of reactions to the film per second and per scene.
 
     ``film_report`` is the film's :class:`~emotion.film.VideoReport`, or the film's path:
     then it is analysed with :func:`emotion.film.analyze_video` (``settings``
-    and ``film_kwargs`` passed on), which answers from its cache when the film
+    and ``film_options`` passed on: ``film``, ``detector``, ``cache``, ...), which answers from its cache when the film
     was analysed before. Its scenes and on-screen valence sit beside the
     audience's. ``peaks`` is how many audience peaks to report.
 
@@ -300,7 +300,7 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
     if isinstance(film_report, (str, os.PathLike)):
         from ..film import analyze_video
 
-        film_report = analyze_video(film_report, settings, **film_kwargs)
+        film_report = analyze_video(film_report, settings, **film_options)
     reactions = list(reactions)
     if not reactions:
         raise EmotionError("no reactions: add at least one reaction recording to make a panel")

@@ -25,7 +25,6 @@ Column meanings (per scene and per second alike):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -279,15 +278,6 @@ class AudienceReport:
         data.update({lab: self.viewer_seconds[viewer - 1, :, j] for j, lab in enumerate(self.labels)})
         return pd.DataFrame(data)
 
-    def scenes_csv(self) -> str:
-        return self.scene_table().to_csv(index=False)
-
-    def seconds_csv(self) -> str:
-        return self.second_table().to_csv(index=False)
-
-    def viewers_csv(self) -> str:
-        return self.viewer_table().to_csv(index=False)
-
     def ranking(self):
         """Scenes ranked by the share of the audience who responded (then ``audience_expression``), strongest first."""
         table = self.scene_table()
@@ -302,6 +292,3 @@ class AudienceReport:
                 "valence_correlation": _num(self.valence_correlation), "warnings": list(self.warnings),
                 "viewer_summary": [dict(v) for v in self.viewer_summary],
                 "scenes": [r.to_dict(self.fps) for r in self.rows]}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

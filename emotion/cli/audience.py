@@ -150,15 +150,15 @@ def run(args: argparse.Namespace) -> int:
     report = analyze_audience(film, reactions, audience)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    outputs = ((args.scenes_csv, report.scenes_csv), (args.seconds_csv, report.seconds_csv),
-               (args.viewers_csv, report.viewers_csv), (args.json, lambda: report.to_json() + "\n"))
-    for target, make in outputs:
-        if target:
-            _write(target, make())
-    if args.report:
-        from ..audience.html import report_html
+    from ..audience import output
 
-        Path(args.report).write_text(report_html(report), encoding="utf-8")
+    writers = ((args.scenes_csv, output.scenes_csv), (args.seconds_csv, output.seconds_csv),
+               (args.viewers_csv, output.viewers_csv), (args.json, lambda r: output.report_json(r) + "\n"))
+    for target, write in writers:
+        if target:
+            _write(target, write(report))
+    if args.report:
+        Path(args.report).write_text(output.report_html(report), encoding="utf-8")
     stdout_used = "-" in (args.scenes_csv, args.seconds_csv, args.viewers_csv, args.json)
     if not args.quiet and not stdout_used:
         print("\n".join(_summary(report, syncs)))

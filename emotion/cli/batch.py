@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from ..service.items import BatchSpec
     from ..settings import FilmSettings, Settings
 
-    spec = BatchSpec(Settings.from_args(args), FilmSettings(fps=args.fps), args.segments, cache=not args.no_cache)
+    spec = BatchSpec(Settings.from_args(args), FilmSettings(fps=args.fps, segments=args.segments),
+                     cache=not args.no_cache)
     try:
         result = run_batch(args.input, args.out, spec, workers=args.workers, ray=args.ray,
                            progress=None if args.quiet else sys.stderr)

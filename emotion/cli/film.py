@@ -140,43 +140,38 @@ def _scene_lines(report) -> list[str]:
 
 
 def _write_exports(args: argparse.Namespace, report) -> None:
-    """The HTML report and the editor markers, where asked."""
-    if args.report:
-        from ..film.report_html import html_report
+    """Each file asked for, by the writers the page and the service use (:mod:`emotion.film.output`)."""
+    from ..film import output
 
-        _write(args.report, html_report(report))
-    if args.edl or args.markers:
-        from ..film.markers import edl, markers_csv
-
-        if args.edl:
-            _write(args.edl, edl(report))
-        if args.markers:
-            _write(args.markers, markers_csv(report))
+    writers = ((args.scenes_csv, output.scenes_csv), (args.shots_csv, output.shots_csv),
+               (args.frames_csv, output.frames_csv), (args.json, lambda r: output.report_json(r) + "\n"),
+               (args.report, output.html_report), (args.edl, output.edl), (args.markers, output.markers_csv))
+    for target, write in writers:
+        if target:
+            _write(target, write(report))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..film import analyze_video
     from ..film.scenelist import read_scene_list
-    from ..film.scenes import parse_segments
     from ..film.video import probe
     from ..settings import FilmSettings, Settings
 
     # Everything a user can get wrong is checked before the model loads and the analysis starts:
     # settings, output paths, the video itself and the scene list, so a typo costs seconds, not the run.
     settings = Settings.from_args(args)
-    segments = parse_segments(args.segments)
     film = FilmSettings(fps=args.fps, scene_detector=args.scene_detector, scene_threshold=args.scene_threshold,
-                        thorough=not args.quick_faces)
+                        thorough=not args.quick_faces, segments=args.segments)
     for option in ("scenes_csv", "shots_csv", "frames_csv", "json", "report", "edl", "markers"):
         check_output("--" + option.replace("_", "-"), getattr(args, option))
     info = probe(args.video)
-    scene_list = read_scene_list(args.scene_list, info.fps) if args.scene_list else None
+    if args.scene_list:  # read now: a bad row is said before the analysis, not after it
+        film = film.replace(scene_list=read_scene_list(args.scene_list, info.fps))
     bar = None if args.quiet else ProgressBar()
     started = time.monotonic()
     try:
         # the model loads inside, and only when the cache cannot answer without it
-        report = analyze_video(args.video, settings, film, progress=bar, cache=not args.no_cache,
-                               segments=segments, scene_list=scene_list)
+        report = analyze_video(args.video, settings, film, progress=bar, cache=not args.no_cache)
     except KeyboardInterrupt:
         if not args.no_cache:
             print("\ninterrupted; the part done is saved: run the same command again to resume", file=sys.stderr)
@@ -188,14 +183,6 @@ def run(args: argparse.Namespace) -> int:
               "(--no-cache starts over)", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if args.scenes_csv:
-        _write(args.scenes_csv, report.scenes_csv())
-    if args.shots_csv:
-        _write(args.shots_csv, report.shots_csv())
-    if args.frames_csv:
-        _write(args.frames_csv, report.frames_csv())
-    if args.json:
-        _write(args.json, report.to_json() + "\n")
     _write_exports(args, report)
     stdout_used = "-" in (args.scenes_csv, args.shots_csv, args.frames_csv, args.json, args.report, args.edl,
                           args.markers)

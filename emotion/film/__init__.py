@@ -8,11 +8,12 @@ One entry point over private stages, in the order data flows through them:
 * :mod:`.keyframes` keeps each scene's best thumbnail;
 * :mod:`.cache` checkpoints the pass, so an interrupted analysis resumes;
 * :mod:`.timeline` turns faces into tracks and per-scene rows;
-* :mod:`.report` holds the result, :mod:`.charts` draws it (Plotly).
+* :mod:`.report` holds the result, :mod:`.charts` draws it (Plotly);
+* :mod:`.output` writes every file a crew gets (CSV, JSON, HTML report, editor markers).
 
->>> from emotion.film import analyze_video, FilmSettings
+>>> from emotion.film import analyze_video, FilmSettings, output
 >>> report = analyze_video("trailer.mp4", film=FilmSettings(fps=4))      # doctest: +SKIP
->>> open("scenes.csv", "w").write(report.scenes_csv())                   # doctest: +SKIP
+>>> open("scenes.csv", "w").write(output.scenes_csv(report))           # doctest: +SKIP
 """
 
 from ..settings import FilmSettings

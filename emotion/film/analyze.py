@@ -7,13 +7,13 @@ into tracks within each shot, smoothed over time, and summed per scene
 (file content, model, detector, settings): the same request is answered from
 the cache, and an interrupted one resumes where it stopped.
 
->>> from emotion.film import analyze_video, FilmSettings
+>>> from emotion.film import analyze_video, FilmSettings, output
 >>> report = analyze_video("trailer.mp4", film=FilmSettings(fps=4))      # doctest: +SKIP
 >>> report.scene_table()[["scene", "start_timecode", "dominant_emotion"]].head(2)  # doctest: +SKIP
    scene start_timecode dominant_emotion
-0      1   00:00:00.000          neutral
-1      2   00:00:02.002              sad
->>> open("scenes.csv", "w").write(report.scenes_csv())                   # doctest: +SKIP
+0      1    00:00:00:00          neutral
+1      2    00:00:02:00              sad
+>>> open("scenes.csv", "w").write(output.scenes_csv(report))           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def _warnings(state: PassState, producer: _Producer, cancelled: bool, fps: float
 
 def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer, settings: Settings, film: FilmSettings,
             keyframes, elapsed: float, *, from_cache=False, resumed_from=None, key=None,
-            cancelled=False, segments="scenes", scene_list=None, notes=()) -> VideoReport:
+            cancelled=False, notes=()) -> VideoReport:
     step = 1.0 / info.fps if info.fps > 0 else 0.0
     if state.done:
         end_time, end_frame = state.last_time + step, state.frames
@@ -156,41 +156,38 @@ def _report(source: str, info: VideoInfo, state: PassState, producer: _Producer,
                         settings=settings, film=film, complete=complete, stopped_at=None if complete else stopped,
                         warnings=(*_warnings(state, producer, cancelled, info.fps), *notes), elapsed=elapsed,
                         from_cache=from_cache, resumed_from=resumed_from, key=key)
-    return segment_report(shots, segments, scene_list)
+    return segment_report(shots, film.segments, film.scene_list)
 
 
 def analyze_video(source, settings: Settings | None = None, film: FilmSettings | None = None, *,
-                  fps: float | None = None, progress: Callable[[Progress], None] | None = None, cancel=None,
-                  detector=None, cache: bool = True, cache_dir: str | os.PathLike | None = None,
-                  content_hash: str | None = None, segments="scenes", scene_list=None) -> VideoReport:
+                  progress: Callable[[Progress], None] | None = None, cancel=None, detector=None,
+                  cache: bool | str | os.PathLike = True, content_hash: str | None = None) -> VideoReport:
     """Per-scene emotions of the faces in a video file.
 
     ``settings`` picks model and face detector (default :class:`Settings`);
-    ``film`` the sampling and scene options, ``fps`` overrides its sampling
-    rate. ``progress(Progress)`` is called a few times a second; ``cancel`` (a
+    ``film`` the sampling rate, the shot and scene options and how the
+    report's rows are cut (``segments``, a crew's ``scene_list``; see
+    :class:`FilmSettings`, and :meth:`VideoReport.resegment` to change them
+    later). ``progress(Progress)`` is called a few times a second; ``cancel`` (a
     callable or ``threading.Event``) stops the analysis at the next sampled
     frame with :class:`~emotion.errors.AnalysisCancelled`, whose ``partial``
     is a :class:`VideoReport` of the part done. ``detector`` reuses an
     :class:`~emotion.detector.EmotionDetector` (else one is built and kept
-    for ``settings``). With ``cache`` (paths only), checkpoints and results
-    go to ``cache_dir`` (default :func:`default_cache_dir`); ``content_hash``
-    skips re-hashing a file whose sha256 the caller already knows.
-    ``segments`` (``scenes``, ``shots`` or ``every:N``) or ``scene_list`` (a
-    CSV path or ``(name, start, end)`` tuples) make the report's scenes; see
-    :mod:`emotion.film.segments` (:meth:`VideoReport.resegment` changes them later).
+    for ``settings``). ``cache`` (paths only): checkpoints and results go to
+    :func:`default_cache_dir` (``True``), to the folder given, or nowhere
+    (``False``); ``content_hash`` skips re-hashing a file whose sha256 the
+    caller already knows.
 
     Raises :class:`~emotion.errors.UnreadableMedia` for a file with no
     readable video; a file that breaks part-way gives a report with
     ``complete=False`` and ``stopped_at``.
 
-    >>> report = analyze_video("trailer.mp4", fps=2)                # doctest: +SKIP
+    >>> report = analyze_video("trailer.mp4", film=FilmSettings(fps=2))    # doctest: +SKIP
     >>> len(report.scenes), report.rows[0].dominant_emotion          # doctest: +SKIP
     (25, 'neutral')
     """
     settings = settings or Settings()
     film = film or FilmSettings()
-    if fps is not None:
-        film = film.replace(fps=fps)
     cancelled = check_cancel(cancel)
     started = time.monotonic()
     with open_video(source) as video:  # a file that is no video fails here, before any model is loaded
@@ -199,7 +196,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         store = key = content = None
         if cache and isinstance(source, (str, os.PathLike)):
             content = content_hash or file_hash(source)
-            store = PassCache(cache_dir or default_cache_dir())
+            store = PassCache(default_cache_dir() if cache is True else cache)
         if store is not None and detector is None:
             # A finished analysis answers without loading the model (seconds) when the cache key can be
             # known without it: the checkpoint on disk, and the backend this machine chose before.
@@ -210,7 +207,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
                 if state is not None and state.done and state.labels == producer.labels:
                     log.info("%s: loaded the finished analysis from %s", name, store.path(early))
                     return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True,
-                                   key=early, segments=segments, scene_list=scene_list, notes=store.notes)
+                                   key=early, notes=store.notes)
         if detector is None:
             from ..detector import get_detector
 
@@ -224,7 +221,7 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         if state is not None and state.done:
             log.info("%s: loaded the finished analysis from %s", name, store.path(key))
             return _report(name, info, state, producer, settings, film, None, 0.0, from_cache=True, key=key,
-                           segments=segments, scene_list=scene_list, notes=store.notes)
+                           notes=store.notes)
         if state is None:
             state = PassState(tuple(detector.model.labels), info.width, info.height)
         decode_pass = FilmPass(video, detector, settings, film, state, progress=progress, cancelled=cancelled,
@@ -234,9 +231,8 @@ def analyze_video(source, settings: Settings | None = None, film: FilmSettings |
         except AnalysisCancelled as exc:
             exc.partial = _report(name, info, state, producer, settings, film, decode_pass.keyframes,
                                   time.monotonic() - started, resumed_from=decode_pass.resumed_from, key=key,
-                                  cancelled=True, segments=segments, scene_list=scene_list,
-                                  notes=store.notes if store else ())
+                                  cancelled=True, notes=store.notes if store else ())
             raise
         return _report(name, info, state, producer, settings, film, decode_pass.keyframes, time.monotonic() - started,
-                       resumed_from=decode_pass.resumed_from, key=key, segments=segments, scene_list=scene_list,
+                       resumed_from=decode_pass.resumed_from, key=key,
                        notes=store.notes if store else ())

@@ -19,12 +19,11 @@ from .cache import PassCache
 from .video import probe
 
 
-def partial_report(source: str | os.PathLike, key: str, detector, settings, film, segments="scenes",
-                   scene_list=None, cache_dir: str | os.PathLike | None = None):
+def partial_report(source: str | os.PathLike, key: str, detector, settings, film,
+                   cache_dir: str | os.PathLike | None = None):
     """A partial :class:`~emotion.film.report.VideoReport` from the checkpoint ``key``, or None without one."""
     state = PassCache(cache_dir or default_cache_dir()).load(key)
     if state is None or state.done or not state.sample_time or state.labels != tuple(detector.model.labels):
         return None
     info = probe(source)
-    return _report(info.name, info, state, _Producer.of(detector), settings, film, None, 0.0, key=key, cancelled=True,
-                   segments=segments, scene_list=scene_list)
+    return _report(info.name, info, state, _Producer.of(detector), settings, film, None, 0.0, key=key, cancelled=True)

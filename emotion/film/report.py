@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -133,20 +132,8 @@ class VideoReport:
         head = [c for c in self.scene_table().columns if c not in ("scene", "name")]
         return pd.DataFrame(self.shot_records(), columns=["shot", "scene", "scene_name", *head])
 
-    def shots_csv(self) -> str:
-        """The per-shot table as CSV text."""
-        return self.shot_table().to_csv(index=False)
-
     def frame_table(self):
         return self.timeline.frame_table()
-
-    def scenes_csv(self) -> str:
-        """The per-scene table as CSV text (the headline export)."""
-        return self.scene_table().to_csv(index=False)
-
-    def frames_csv(self) -> str:
-        """Every sampled frame and face as CSV text."""
-        return self.frame_table().to_csv(index=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: source, video, model, settings, status, whole-film and per-scene numbers."""
@@ -164,6 +151,3 @@ class VideoReport:
             "scenes": [r.to_dict(self.fps) for r in self.rows],
             "shots": self.shot_records(),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -57,17 +57,14 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import SettingsError
+from ..settings import SEGMENT_KINDS, Segments, parse_segments  # noqa: F401  (the film's names for them)
 from .shots import Scene
-
-SEGMENT_KINDS = ("scenes", "shots", "every")
-_EVERY = re.compile(r"^every:(\d+(?:\.\d+)?)(?:s)?$")
 
 
 @dataclass(frozen=True)
@@ -90,39 +87,6 @@ class SceneGrouping:
             raise SettingsError(f"scene window must be from 0 to 3600 seconds, got {self.window}")
         if not 0.0 <= self.min_length <= 3600.0:
             raise SettingsError(f"minimum scene length must be from 0 to 3600 seconds, got {self.min_length}")
-
-
-@dataclass(frozen=True)
-class Segments:
-    """How a film is cut into the rows of its per-scene table: ``scenes``, ``shots`` or ``every`` N seconds.
-
-    A crew's scene list is given separately (it is a file, not a word).
-    """
-
-    kind: str = "scenes"
-    every: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in SEGMENT_KINDS:
-            raise SettingsError(f"segments must be scenes, shots or every:N, got {self.kind!r}")
-        if self.kind == "every" and not 0.5 <= self.every <= 3600:
-            raise SettingsError(f"every:N needs N from 0.5 to 3600 seconds, got {self.every}")
-
-    def __str__(self) -> str:
-        return f"every:{self.every:g}" if self.kind == "every" else self.kind
-
-
-def parse_segments(text: str | Segments) -> Segments:
-    """``"scenes"``, ``"shots"`` or ``"every:N"`` (N seconds) -> :class:`Segments`, else a clear error."""
-    if isinstance(text, Segments):
-        return text
-    value = str(text).strip().lower()
-    if value in ("scenes", "shots"):
-        return Segments(value)
-    match = _EVERY.match(value)
-    if match:
-        return Segments("every", float(match[1]))
-    raise SettingsError(f"segments must be 'scenes', 'shots' or 'every:N' (N seconds, e.g. every:10), got {text!r}")
 
 
 # ------------------------------------------------------------------ signatures

@@ -7,7 +7,7 @@ scene list (:mod:`emotion.film.scenes`), sums the faces per scene
 its shots. No frame is decoded and no model runs, so a crew can switch between
 ``scenes``, ``shots``, ``every:N`` and its own list at once.
 
->>> report = analyze_video("trailer.mp4", segments="shots")          # doctest: +SKIP
+>>> report = analyze_video("trailer.mp4", film=FilmSettings(segments="shots"))  # doctest: +SKIP
 >>> len(segment_report(report, "scenes").scenes)                    # doctest: +SKIP
 9
 """
@@ -62,6 +62,7 @@ def segment_report(report, segments="scenes", scene_list: str | os.PathLike | Sc
     """
     started = time.perf_counter()
     seg = parse_segments(segments)
+    film = report.film.replace(segments=str(seg), scene_list=scene_list) if report.film is not None else None
     shots_tl = report.shot_level
     shot_thumbs = report.shot_images
     shots = shots_tl.scenes
@@ -78,7 +79,7 @@ def segment_report(report, segments="scenes", scene_list: str | os.PathLike | Sc
         scenes, names, notes = listed_scenes(scene_list, end, fps)
     elif seg.kind == "shots":
         return replace(report, timeline=shots_tl, thumbnails=shot_thumbs, shot_timeline=None,
-                       shot_thumbnails=(), segmentation="shots")
+                       shot_thumbnails=(), segmentation="shots", film=film)
     elif seg.kind == "every":
         label = str(seg)
         scenes = fixed_windows(seg.every, end, fps)
@@ -100,7 +101,7 @@ def segment_report(report, segments="scenes", scene_list: str | os.PathLike | Sc
     log.debug("%s: %d shots -> %d %s in %.3f s", report.source, len(shots), len(scenes), label,
               time.perf_counter() - started)
     return replace(report, timeline=timeline, thumbnails=tuple(thumbs), shot_timeline=shots_tl,
-                   shot_thumbnails=shot_thumbs, segmentation=label, warnings=warnings)
+                   shot_thumbnails=shot_thumbs, segmentation=label, warnings=warnings, film=film)
 
 
 def scene_of_shots(report) -> np.ndarray:

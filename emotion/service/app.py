@@ -45,10 +45,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import EmotionError
-from .audience import AUDIENCE_FILES, audience_settings, check_offset_range, check_offsets
+from ..audience.output import RESULT_FILES as AUDIENCE_FILES
+from ..film.output import RESULT_FILES
+from .audience import audience_settings, check_offset_range, check_offsets
 from .config import ServiceConfig, client_settings
 from .jobs import FINISHED, Job, JobStore, new_id
-from .outputs import RESULT_FILES
 from .pool import JobPool, results_ready
 from .inputs import (ApiError, _json_body, _json_settings, _looks_like_image, _media_path, _reference_html,
                      _settings_field)
@@ -152,7 +153,7 @@ def create_app(config: ServiceConfig, cache_dir=None) -> FastAPI:
         try:
             with tempfile.TemporaryDirectory(prefix="upload-", dir=store.root / "uploads") as tmp:
                 upload = await receive_upload(request, tmp, config.max_photo_bytes)
-                settings, _, _ = client_settings(config.settings, _settings_field(upload.fields.get("settings")))
+                settings, _ = client_settings(config.settings, _settings_field(upload.fields.get("settings")))
                 name = display_name(upload.name, "image")
                 with open(upload.path, "rb") as f:
                     head = f.read(16)

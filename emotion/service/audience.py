@@ -3,11 +3,9 @@
 The film is analysed first (or answered from its cache), then each reaction
 is aligned to it by sound (or by the offset the client gave) and its
 viewers' expressions are read; the panel is summed per second and per scene.
-The result files are the CLI's: ``scenes.csv`` (``--scenes-csv``),
-``seconds.csv``, ``viewers.csv``, ``report.json`` and ``report.html``.
+The result files are the CLI's (:func:`emotion.audience.output.result_files`): ``scenes.csv``
+(``--scenes-csv``), ``seconds.csv``, ``viewers.csv``, ``report.json`` and ``report.html``.
 
->>> sorted(AUDIENCE_FILES)
-['report.html', 'report.json', 'scenes.csv', 'seconds.csv', 'viewers.csv']
 >>> audience_settings(Settings(detector="haar"), {"fps": 2})[2].fps
 2.0
 """
@@ -22,16 +20,6 @@ from typing import Any
 from ..errors import SettingsError, SyncError
 from ..settings import AudienceSettings, FilmSettings, Settings
 from .config import CLIENT_FILM_SETTINGS, CLIENT_SETTINGS
-
-#: file name -> media type of each result file of an audience job
-AUDIENCE_FILES: dict[str, str] = {
-    "scenes.csv": "text/csv; charset=utf-8",
-    "seconds.csv": "text/csv; charset=utf-8",
-    "viewers.csv": "text/csv; charset=utf-8",
-    "report.json": "application/json",
-    "report.html": "text/html; charset=utf-8",
-}
-
 
 def audience_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Settings, FilmSettings,
                                                                                    AudienceSettings]:
@@ -105,7 +93,7 @@ def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float,
     ``progress(fraction, eta_s)`` runs over the whole job: the film, then each reaction in turn.
     """
     from ..audience import analyze_audience, analyze_reaction, sync_offset
-    from ..audience.html import report_html
+    from ..audience.output import result_files
     from ..detector import get_detector
     from ..film import analyze_video
 
@@ -124,7 +112,7 @@ def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float,
         return report
 
     film = analyze_video(job.source, settings, film_settings, detector=detector, progress=stage(0), cancel=cancel,
-                         cache_dir=cache_dir)
+                         cache=cache_dir or True)
     reactions = []
     for i, r in enumerate(job.reactions, start=1):
         offset = r.get("offset_s")
@@ -136,10 +124,7 @@ def run_audience(job, base: Settings, *, cancel=None, progress: Callable[[float,
         reactions.append(analyze_reaction(r["path"], offset, settings, audience, detector=detector, cancel=cancel,
                                           progress=stage(i), name=r["name"], ray=_ray_address(job.options)))
     report = analyze_audience(film, reactions, audience)
-    texts = {"scenes.csv": report.scenes_csv(), "seconds.csv": report.seconds_csv(),
-             "viewers.csv": report.viewers_csv(), "report.json": report.to_json() + "\n",
-             "report.html": report_html(report)}
-    return report, {name: text.encode("utf-8") for name, text in texts.items()}
+    return report, result_files(report)
 
 
 def _ray_address(options: dict[str, Any] | None) -> str | None:
@@ -147,16 +132,3 @@ def _ray_address(options: dict[str, Any] | None) -> str | None:
     if not (options or {}).get("ray"):
         return None
     return os.environ.get("EMOTION_RAY_ADDRESS", "").strip() or "local"
-
-
-def audience_headline(report) -> dict[str, Any]:
-    """The numbers a researcher scans first: reactions, viewers, scenes, the top audience peak."""
-    out: dict[str, Any] = {"reactions": len(report.reactions), "viewers": int(report.viewers),
-                           "scenes": len(report.scenes), "warnings": list(report.warnings)}
-    if report.peaks:
-        peak = report.peaks[0]
-        out["peak"] = {"time_s": round(float(peak.time_s), 3), "scene": peak.scene, "emotion": peak.emotion,
-                       "level": round(float(peak.level), 4)}
-    if report.valence_correlation is not None:
-        out["valence_correlation"] = round(float(report.valence_correlation), 4)
-    return out

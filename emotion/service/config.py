@@ -107,13 +107,12 @@ class ServiceConfig:
 
 
 def client_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Settings, FilmSettings, str]:
-    """``(Settings, FilmSettings, segments)`` for a request's ``settings`` object, or SettingsError.
+    """``(Settings, FilmSettings)`` for a request's ``settings`` object (``segments`` goes into the
+    FilmSettings), or SettingsError.
 
     Unknown names are refused with the list of names accepted, so a typo does not run a
     whole film with defaults.
     """
-    from ..film.scenes import parse_segments
-
     if options is None:
         options = {}
     if not isinstance(options, dict):
@@ -123,9 +122,8 @@ def client_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Set
     if unknown:
         raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; the service accepts {', '.join(allowed)}")
     settings = base.replace(**{k: options[k] for k in CLIENT_SETTINGS if k in options})
-    film = FilmSettings(**{k: options[k] for k in CLIENT_FILM_SETTINGS if k in options})
     segments = options.get("segments", "scenes")
     if not isinstance(segments, str):
         raise SettingsError(f"segments must be 'scenes', 'shots' or 'every:N', got {segments!r}")
-    parse_segments(segments)  # refused now, not after the film is analysed
-    return settings, film, segments
+    film = FilmSettings(**{k: options[k] for k in CLIENT_FILM_SETTINGS if k in options}, segments=segments)
+    return settings, film

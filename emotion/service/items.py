@@ -22,7 +22,8 @@ from typing import Any
 
 from ..errors import EmotionError, SettingsError
 from ..settings import FilmSettings, Settings
-from .outputs import RESULT_FILES, headline, render_results, write_atomic, write_results
+from ..film.output import RESULT_FILES, headline, result_files
+from .outputs import write_atomic, write_results
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,7 @@ class BatchSpec:
 
     settings: Settings = field(default_factory=Settings)
     film: FilmSettings = field(default_factory=FilmSettings)
-    segments: str = "scenes"
-    cache: bool = True
-    cache_dir: str | None = None
-
-    def __post_init__(self) -> None:
-        from ..film.scenes import parse_segments
-
-        parse_segments(self.segments)
+    cache: bool | str = True    # as analyze_video's: the default folder, a folder, or none
 
     def fingerprint(self, item: BatchItem) -> str:
         """Changes when the film file or a setting that changes results does."""
@@ -64,8 +58,9 @@ class BatchSpec:
             ident = [stat.st_size, stat.st_mtime_ns]
         except OSError:
             ident = None
-        blob = json.dumps([item.source, item.kind, ident, asdict(self.settings), self.film.result_fields(),
-                           self.segments], sort_keys=True, default=str)
+        cut = [self.film.segments, *([self.film.scene_list] if self.film.scene_list else [])]
+        blob = json.dumps([item.source, item.kind, ident, asdict(self.settings), self.film.result_fields(), *cut],
+                          sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -88,7 +83,6 @@ def analyze_item(item: BatchItem, spec: BatchSpec) -> tuple[dict[str, Any], dict
     Runs in a worker (a pool process or a Ray task); the caller writes the files.
     """
     from ..film import analyze_video
-    from ..film.scenes import parse_segments
 
     started = time.monotonic()
     row: dict[str, Any] = {"film": item.name, "source": item.source, "worker": f"{socket.gethostname()}:{os.getpid()}",
@@ -104,9 +98,8 @@ def analyze_item(item: BatchItem, spec: BatchSpec) -> tuple[dict[str, Any], dict
         loading = time.monotonic()
         detector, row["model_loaded"] = _detector(spec.settings)
         row["load_s"] = round(time.monotonic() - loading, 3)
-        report = analyze_video(item.source, spec.settings, spec.film, detector=detector, cache=spec.cache,
-                               cache_dir=spec.cache_dir, segments=parse_segments(spec.segments))
-        files = render_results(report)
+        report = analyze_video(item.source, spec.settings, spec.film, detector=detector, cache=spec.cache)
+        files = result_files(report)
         numbers = headline(report)
         row.update(status="done", error="", **numbers)
     except EmotionError as exc:

@@ -25,7 +25,8 @@ from ..errors import AnalysisCancelled, EmotionError
 from ..settings import Settings
 from .config import client_settings
 from .jobs import FINISHED, Job, JobStore
-from .outputs import headline, render_results, write_results
+from ..film.output import headline, result_files
+from .outputs import write_results
 
 log = logging.getLogger(__name__)
 #: An upload folder without a job is removed once nothing was written to it for this long (s).
@@ -133,7 +134,6 @@ class JobPool:
 
     def _run(self, job: Job, cancel: threading.Event) -> None:
         from ..film import analyze_video
-        from ..film.scenes import parse_segments
 
         def progress(p) -> None:
             # a checkpoint saved before the first sampled frame says -1: the job resumed from the start
@@ -146,16 +146,17 @@ class JobPool:
 
         try:
             if job.kind == "audience":
-                from .audience import audience_headline, run_audience
+                from ..audience.output import headline as audience_headline
+                from .audience import run_audience
 
                 report, files = run_audience(job, self.settings, cancel=cancel, progress=audience_progress,
                                              cache_dir=self.cache_dir)
                 summary, resumed = audience_headline(report), None
             else:
-                settings, film, segments = client_settings(self.settings, job.options)
+                settings, film = client_settings(self.settings, job.options)
                 report = analyze_video(job.source, settings, film, progress=progress, cancel=cancel,
-                                       segments=parse_segments(segments), cache_dir=self.cache_dir)
-                files = render_results(report)
+                                       cache=self.cache_dir or True)
+                files = result_files(report)
                 summary = headline(report)
                 resumed = None if report.resumed_from is None else max(0.0, report.resumed_from)
             write_results(self.store.results_dir(job.id), files, private=True)

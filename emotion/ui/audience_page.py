@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from emotion.audience import AudienceSettings, analyze_audience, analyze_reaction, sync_offset
+from emotion.audience import AudienceSettings, analyze_audience, analyze_reaction, output, sync_offset
 from emotion.audience.charts import panel_figure, sync_figure, viewer_figure
-from emotion.audience.html import report_html
 from emotion.errors import EmotionError
 from emotion.film import FilmSettings, analyze_video
 from emotion.paths import cache_dir
@@ -320,13 +319,13 @@ def show_panel(report) -> None:
     st.subheader("Downloads")
     stem = Path(report.film).stem or "film"
     cols = st.columns(5)
-    cols[0].download_button("Per-scene (CSV)", report.scenes_csv(), f"{stem}_audience_scenes.csv", "text/csv",
+    cols[0].download_button("Per-scene (CSV)", output.scenes_csv(report), f"{stem}_audience_scenes.csv", "text/csv",
                             key=f"{_P}dl_scenes", on_click="ignore", type="primary")
-    cols[1].download_button("Per-second (CSV)", report.seconds_csv(), f"{stem}_audience_seconds.csv", "text/csv",
+    cols[1].download_button("Per-second (CSV)", output.seconds_csv(report), f"{stem}_audience_seconds.csv", "text/csv",
                             key=f"{_P}dl_seconds", on_click="ignore")
-    cols[2].download_button("Per-viewer (CSV)", report.viewers_csv(), f"{stem}_audience_viewers.csv", "text/csv",
+    cols[2].download_button("Per-viewer (CSV)", output.viewers_csv(report), f"{stem}_audience_viewers.csv", "text/csv",
                             key=f"{_P}dl_viewers", on_click="ignore")
-    cols[3].download_button("Summary (JSON)", report.to_json(), f"{stem}_audience.json", "application/json",
+    cols[3].download_button("Summary (JSON)", output.report_json(report), f"{stem}_audience.json", "application/json",
                             key=f"{_P}dl_json", on_click="ignore")
-    cols[4].download_button("Report (HTML)", report_html(report), f"{stem}_audience.html", "text/html",
+    cols[4].download_button("Report (HTML)", output.report_html(report), f"{stem}_audience.html", "text/html",
                             key=f"{_P}dl_html", on_click="ignore")

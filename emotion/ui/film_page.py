@@ -164,7 +164,7 @@ def _run(stored: StoredUpload, loaded: Loaded, film: FilmSettings, key: str) -> 
     lock = _acquire(key)
     try:
         report = analyze_video(stored.path, loaded.settings, film, progress=on_progress, detector=loaded.detector,
-                               content_hash=stored.sha256, segments="shots")
+                               content_hash=stored.sha256)
     except EmotionError as exc:
         st.session_state[f"{_P}running"] = None
         slot.empty()
@@ -284,7 +284,7 @@ def render(loaded: Loaded) -> None:
         return
     if st.session_state.get("film.file") is None and stored.path.parent.parent.name == "uploads":
         st.caption(f"Showing **{stored.name}** (upload another file to replace it).")
-    film = FilmSettings(fps=float(fps), scene_detector=scene_kind, thorough=bool(thorough))
+    film = FilmSettings(fps=float(fps), scene_detector=scene_kind, thorough=bool(thorough), segments="shots")
     key = job_key(stored.sha256, loaded.detector, loaded.settings, film)
     report = st.session_state.get(f"{_P}reports", {}).get(key)
     if report is None:
@@ -297,7 +297,7 @@ def render(loaded: Loaded) -> None:
             if saved and saved[0] == "partial":
                 from emotion.film.partial import partial_report
 
-                partial = partial_report(stored.path, key, loaded.detector, loaded.settings, film, "shots")
+                partial = partial_report(stored.path, key, loaded.detector, loaded.settings, film)
             slot = st.empty()
             with slot.container():
                 if saved and saved[0] == "partial":

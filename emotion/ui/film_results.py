@@ -244,14 +244,12 @@ class Downloads:
         self._lock = threading.Lock()
 
     def _make(self, label: str) -> str:
-        from emotion.film.markers import edl, markers_csv
-        from emotion.film.report_html import html_report
+        from emotion.film import output
 
-        r = self.report
-        return {"Per-scene table (CSV)": r.scenes_csv, "Per-shot table (CSV)": r.shots_csv,
-                "Per-frame table (CSV)": r.frames_csv, "Summary (JSON)": r.to_json,
-                "Report (HTML, offline)": lambda: html_report(r), "Markers (EDL)": lambda: edl(r),
-                "Markers (CSV)": lambda: markers_csv(r)}[label]()
+        return {"Per-scene table (CSV)": output.scenes_csv, "Per-shot table (CSV)": output.shots_csv,
+                "Per-frame table (CSV)": output.frames_csv, "Summary (JSON)": output.report_json,
+                "Report (HTML, offline)": output.html_report, "Markers (EDL)": output.edl,
+                "Markers (CSV)": output.markers_csv}[label](self.report)
 
     def content(self, label: str) -> str:
         """The file's text, made once (thread-safe: two quick clicks make it once)."""

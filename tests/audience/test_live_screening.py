@@ -257,10 +257,10 @@ def test_the_panel_takes_a_live_reaction(tmp_path):
     from synth_video import NAVY, RED, scene_video
 
     from emotion.audience import analyze_audience
-    from emotion.film import analyze_video
+    from emotion.film import FilmSettings, analyze_video
 
-    film = analyze_video(scene_video(tmp_path / "film.mp4", [(RED, 50), (NAVY, 50)]), detector=fake_detector(),
-                         cache=False, fps=4, segments="shots")
+    film = analyze_video(scene_video(tmp_path / "film.mp4", [(RED, 50), (NAVY, 50)]),
+                         film=FilmSettings(fps=4, segments="shots"), detector=fake_detector(), cache=False)
     clock = FakeClock()
     s = LiveScreening(tmp_path / "film.mp4", FakeDetector(), picture=FakePicture(), sound=FakeSound(), clock=clock,
                       autostart=False, duration_s=4.0)

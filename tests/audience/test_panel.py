@@ -21,10 +21,10 @@ import pytest
 from film_fakes import LABELS, fake_detector
 from synth_video import NAVY, RED, WHITE, scene_video
 
-from emotion.audience import AudienceSettings, Reaction, analyze_audience
+from emotion.audience import AudienceSettings, Reaction, analyze_audience, output
 from emotion.audience.panel import t95
 from emotion.errors import EmotionError
-from emotion.film import analyze_video
+from emotion.film import FilmSettings, analyze_video
 
 NEUTRAL = [0, 0, 1, 0]
 
@@ -63,7 +63,8 @@ def _reaction(name, viewers, recording_time, offset):
 def film(tmp_path_factory):
     path = scene_video(tmp_path_factory.mktemp("panel") / "film.mp4", [(RED, 50), (NAVY, 50), (WHITE, 50), (RED, 50)],
                        noise=3)
-    return analyze_video(path, detector=fake_detector(), cache=False, fps=4, segments="shots")  # one scene per colour
+    # one scene per colour
+    return analyze_video(path, film=FilmSettings(fps=4, segments="shots"), detector=fake_detector(), cache=False)
 
 
 @pytest.fixture(scope="module")
@@ -147,11 +148,11 @@ def test_audience_peak_is_the_strongest_rise_within_viewers(report):
 
 
 def test_exports(report):
-    data = json.loads(report.to_json())
+    data = json.loads(output.report_json(report))
     assert [(r["name"], r["offset_s"], r["sync"], r["confidence"], r["viewers"]) for r in data["reactions"]] == \
         [("a.mp4", 0.0, "manual", None, 2), ("b.mp4", -2.0, "manual", None, 1)]
     assert len(data["scenes"]) == 4 and data["scenes"][0]["audience_happy"] == pytest.approx(0.3)
-    header = report.scenes_csv().splitlines()[0].split(",")
+    header = output.scenes_csv(report).splitlines()[0].split(",")
     for column in ("start_s", "end_s", "start_timecode", "viewers", "audience_happy", "audience_happy_lo",
                    "audience_happy_hi", "expressive_share", "attentive_share", "audience_valence", "screen_valence"):
         assert column in header
@@ -166,7 +167,7 @@ def test_exports(report):
 
 
 def test_html_report_is_self_contained(report):
-    from emotion.audience.html import report_html
+    from emotion.audience.output import report_html
 
     page = report_html(report)
     import re

@@ -9,7 +9,7 @@ import pytest
 from film_fakes import LABELS, fake_detector
 from synth_video import NAVY, RED, WHITE, scene_video
 
-from emotion.film import analyze_video
+from emotion.film import FilmSettings, analyze_video
 from emotion.film.compare import compare_reports
 
 #: 8 s at 25 fps: red (one face, happy), navy (no face), white (two faces, sad), red again.
@@ -19,7 +19,7 @@ CUT_B = [(NAVY, 25), *CUT_A]
 
 
 def _analyse(path, fps=4.0):
-    return analyze_video(path, detector=fake_detector(), cache=False, segments="shots", fps=fps)
+    return analyze_video(path, film=FilmSettings(fps=fps, segments="shots"), detector=fake_detector(), cache=False)
 
 
 @pytest.fixture(scope="module")

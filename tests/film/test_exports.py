@@ -15,9 +15,9 @@ from film_fakes import fake_detector
 from synth_video import NAVY, RED, WHITE, scene_video
 
 from emotion.errors import SettingsError
-from emotion.film import analyze_video
-from emotion.film.markers import edl, markers_csv, report_markers
-from emotion.film.report_html import html_report
+from emotion.film import FilmSettings, analyze_video
+from emotion.film import output
+from emotion.film.output import edl, html_report, markers_csv, report_markers
 from emotion.film.smpte import (
     film_rate,
     is_drop_frame,
@@ -69,11 +69,11 @@ def report(tmp_path_factory):
     """5 s red (happy face), 2 s navy (none), 3 s white (two sad faces), 2 s red: 4 shots."""
     path = scene_video(tmp_path_factory.mktemp("exports") / "Dailies Day 3.mp4",
                        [(RED, 125), (NAVY, 50), (WHITE, 75), (RED, 50)], noise=3)
-    return analyze_video(path, detector=fake_detector(), fps=4, cache=False)
+    return analyze_video(path, film=FilmSettings(fps=4), detector=fake_detector(), cache=False)
 
 
 def test_names_and_scene_levels(report):
-    assert report.source == "Dailies Day 3.mp4" and json.loads(report.to_json())["source"] == "Dailies Day 3.mp4"
+    assert report.source == "Dailies Day 3.mp4" and json.loads(output.report_json(report))["source"] == "Dailies Day 3.mp4"
     assert len(report.shots) == 4 and report.segmentation == "scenes"
     # red 5 s | navy 2 s joins its more similar neighbour | white, red again within the window
     assert sum(s.duration for s in report.scenes) == pytest.approx(12.0)
@@ -83,7 +83,7 @@ def test_names_and_scene_levels(report):
     assert [r.name for r in listed.rows] == ["Meadow", "Night", ""]
     assert list(listed.shot_table()["scene_name"]) == ["Meadow", "Night", "", ""]
     assert listed.rows[0].dominant_emotion == "happy" and listed.rows[1].dominant_emotion == ""
-    assert "Meadow" in listed.scenes_csv() and listed.scene_table()["name"].tolist()[0] == "Meadow"
+    assert "Meadow" in output.scenes_csv(listed) and listed.scene_table()["name"].tolist()[0] == "Meadow"
     windows = report.resegment("every:4")
     assert [(s.start, s.end) for s in windows.scenes] == [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0)]
     back = windows.resegment("shots")
@@ -172,7 +172,7 @@ def test_every_time_a_person_reads_is_a_frame_timecode(report):
     assert scenes["start_timecode"].tolist() == [smpte(t, 25) for t in scenes["start_s"]]
     assert all(SMPTE_TC.match(v) for v in report.frame_table()["timecode"])
     assert all(SMPTE_TC.match(v) for v in report.shot_table()["start_timecode"])
-    data = json.loads(report.to_json())
+    data = json.loads(output.report_json(report))
     assert all(SMPTE_TC.match(s["start_timecode"]) for s in data["scenes"]) and "SMPTE" in data["timecodes"]
     summary = summarize(report)
     assert all(SMPTE_TC.match(m.timecode) for m in summary.top_peaks)
@@ -180,13 +180,13 @@ def test_every_time_a_person_reads_is_a_frame_timecode(report):
     page = re.sub(r"<script.*?</script>", "", html_report(report), flags=re.S)   # the text, not Plotly's code
     assert re.search(r"\d{2}:\d{2}:\d{2}:\d{2}", page)
     assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}", page), "no millisecond timecode anywhere in the report"
-    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}", report.scenes_csv() + report.frames_csv())
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}", output.scenes_csv(report) + output.frames_csv(report))
 
 
 def test_drop_frame_timecodes_at_29_97(tmp_path):
     from fractions import Fraction
 
     path = scene_video(tmp_path / "ntsc.mp4", [(RED, 70)], fps=Fraction(30000, 1001))
-    report = analyze_video(path, detector=fake_detector(), fps=4, cache=False)
+    report = analyze_video(path, film=FilmSettings(fps=4), detector=fake_detector(), cache=False)
     assert report.fps == pytest.approx(NTSC30, abs=1e-3)
     assert report.tc(60.0) == "00:00:59;28" and ";" in report.scene_table()["end_timecode"][0]

@@ -24,7 +24,7 @@ from film_fakes import LABELS, fake_detector
 from synth_video import CUT_COLOURS, RED, WHITE, scene_video
 
 from emotion.errors import SettingsError
-from emotion.film import FilmSettings, analyze_video
+from emotion.film import FilmSettings, analyze_video, output
 from emotion.film.cache import FORMAT, PassCache
 from emotion.film.state import PassState
 from emotion.types import Faces
@@ -43,7 +43,7 @@ def film(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(film):
-    return analyze_video(film, detector=fake_detector(), fps=4, cache=False)
+    return analyze_video(film, film=FilmSettings(fps=4), detector=fake_detector(), cache=False)
 
 
 def _same(report, reference) -> None:
@@ -58,14 +58,14 @@ DRIVER = """
 import json, sys, time
 sys.path[:0] = [{tests!r}, {root!r}]
 from film_fakes import fake_detector
-from emotion.film import FilmSettings, analyze_video
+from emotion.film import FilmSettings, analyze_video, output
 det = fake_detector()
 predict, detect = det.model.predict, det.face_detector.detect
 det.model.predict = lambda crops: (time.sleep(0.02), predict(crops))[1]
 det.face_detector.detect = lambda rgb: (time.sleep(0.025), detect(rgb))[1]
 report = analyze_video(sys.argv[1], detector=det, film=FilmSettings(fps=4, checkpoint_every=0.5),
-                       cache_dir=sys.argv[2], progress=lambda p: print(p.samples, flush=True))
-open(sys.argv[3], "w").write(json.dumps({{"frames": report.frames_csv(), "scenes": report.scenes_csv(),
+                       cache=sys.argv[2], progress=lambda p: print(p.samples, flush=True))
+open(sys.argv[3], "w").write(json.dumps({{"frames": output.frames_csv(report), "scenes": output.scenes_csv(report),
                                          "resumed_from": report.resumed_from, "from_cache": report.from_cache,
                                          "warnings": report.warnings}}))
 """
@@ -104,8 +104,8 @@ def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_result(film,
     assert kills >= 3 and resumable >= 2, f"{kills} kills, {resumable} left a checkpoint: slow the driver down"
     # The last run resumed, or (a kill after the final save) the finished analysis was loaded.
     assert (result["resumed_from"] is not None or result["from_cache"]) and not result["warnings"], result
-    assert result["frames"] == reference.frames_csv()
-    assert result["scenes"] == reference.scenes_csv()
+    assert result["frames"] == output.frames_csv(reference)
+    assert result["scenes"] == output.scenes_csv(reference)
 
 
 DAMAGE = {
@@ -120,19 +120,19 @@ DAMAGE = {
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
 def test_a_damaged_entry_is_discarded_with_one_warning_and_recomputed(kind, film, reference, tmp_path):
-    first = analyze_video(film, detector=fake_detector(), fps=4, cache_dir=tmp_path)
+    first = analyze_video(film, film=FilmSettings(fps=4), detector=fake_detector(), cache=tmp_path)
     files = [p for p in tmp_path.iterdir() if p.is_file()]
     assert any(p.suffix == ".ckpt" for p in files)
     for path in files:          # every file of the cache: the entry and its (empty) lock file
         data = path.read_bytes()
         path.write_bytes(DAMAGE[kind](data) if data else os.urandom(64))
-    again = analyze_video(film, detector=fake_detector(), fps=4, cache_dir=tmp_path)
+    again = analyze_video(film, film=FilmSettings(fps=4), detector=fake_detector(), cache=tmp_path)
     assert not again.from_cache and again.key == first.key
     _same(again, reference)
     notes = [w for w in again.warnings if "cache" in w]
     assert len(notes) == 1 and "discarded" in notes[0], again.warnings
     assert "/" not in notes[0] and "Errno" not in notes[0]
-    assert analyze_video(film, detector=fake_detector(), fps=4, cache_dir=tmp_path).from_cache
+    assert analyze_video(film, film=FilmSettings(fps=4), detector=fake_detector(), cache=tmp_path).from_cache
 
 
 def _state(n: int) -> PassState:
@@ -225,8 +225,8 @@ def _unwritable(tmp_path, monkeypatch, how: str) -> Path:
 @pytest.mark.parametrize("how", ["under a file", "read-only folder", "disk full"])
 def test_an_unwritable_cache_only_turns_caching_off(how, film, reference, tmp_path, monkeypatch):
     root = _unwritable(tmp_path, monkeypatch, how)
-    report = analyze_video(film, detector=fake_detector(), fps=4, cache_dir=root,
-                           film=FilmSettings(checkpoint_every=0.5))
+    report = analyze_video(film, detector=fake_detector(), film=FilmSettings(checkpoint_every=0.5, fps=4),
+                           cache=root)
     _same(report, reference)
     notes = [w for w in report.warnings if "cache folder" in w]
     assert len(notes) == 1, report.warnings
@@ -273,6 +273,6 @@ def test_first_checkpoint_comes_with_the_first_chunk(film, tmp_path):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(PassCache, "save", spy)
-        analyze_video(film, detector=fake_detector(), fps=4, cache_dir=tmp_path,
-                      film=FilmSettings(checkpoint_every=3600))
+        analyze_video(film, detector=fake_detector(), film=FilmSettings(checkpoint_every=3600, fps=4),
+                      cache=tmp_path)
     assert saved[0] == 16 and saved[-1] == 96, saved   # the first chunk of 16 samples, then the end

@@ -13,7 +13,7 @@ from film_fakes import LABELS, fake_detector
 from synth_video import BLACK, NAVY, RED, WHITE, colour_frames, scene_video, truncate, write_video
 
 from emotion.errors import AnalysisCancelled, SettingsError, UnreadableMedia
-from emotion.film import FilmSettings, analyze_video, saved_progress
+from emotion.film import FilmSettings, analyze_video, output, saved_progress
 from emotion.film.cache import PassCache
 from emotion.film.timeline import SCENE_COLUMNS_HEAD, SCENE_COLUMNS_TAIL
 
@@ -30,11 +30,12 @@ def film(tmp_path_factory) -> Path:
     return scene_video(tmp_path_factory.mktemp("film") / "film.mp4", SCENES, noise=3)
 
 
-def _run(path, **kw):
+def _run(path, fps=None, film=None, **kw):
+    """The fake detector, no cache, the report cut into shots, ``fps`` samples a second (else ``film``'s)."""
     kw.setdefault("detector", fake_detector())
     kw.setdefault("cache", False)
-    kw.setdefault("segments", "shots")
-    return analyze_video(path, **kw)
+    film = (film or FilmSettings()).replace(segments="shots", **({} if fps is None else {"fps": fps}))
+    return analyze_video(path, film=film, **kw)
 
 
 @pytest.mark.parametrize("name", ["analyze_video", "FilmSettings", "VideoReport"])
@@ -96,12 +97,12 @@ def test_variable_frame_rate_samples_use_true_times(tmp_path):
 
 def test_csv_and_json_exports(film):
     report = _run(film, fps=2)
-    header = report.scenes_csv().splitlines()[0].split(",")
+    header = output.scenes_csv(report).splitlines()[0].split(",")
     assert header == [*SCENE_COLUMNS_HEAD, *(f"p_{k}" for k in LABELS), *SCENE_COLUMNS_TAIL]
     frames = report.frame_table()
     assert {"time_s", "frame", "scene", "track", "x1", "y1", "x2", "y2", "p_happy"} <= set(frames.columns)
     assert len(frames) == 4 + 0 + 4 + 4 + 4 + 4  # faces (1, 0, 2, 1 per sample) and empty samples, 4 per scene
-    summary = json.loads(report.to_json())
+    summary = json.loads(output.report_json(report))
     assert summary["source"] == "film.mp4" and summary["complete"] is True
     assert [s["dominant_emotion"] for s in summary["scenes"]] == ["happy", "", "sad", "happy"]
     assert summary["scenes"][1]["p_happy"] is None  # NaN becomes null, the JSON stays valid
@@ -138,7 +139,7 @@ def test_cancel_raises_with_a_partial_report_and_resume_finishes_identically(fil
         return calls["n"] > 24   # stops part-way through the second chunk of 16 samples
 
     with pytest.raises(AnalysisCancelled) as err:
-        _run(film, fps=4, cancel=cancel, cache=True, cache_dir=tmp_path)
+        _run(film, fps=4, cancel=cancel, cache=tmp_path)
     partial = err.value.partial
     assert partial is not None and not partial.complete
     assert 0 < len(partial.timeline.observations.sample_time) < 32
@@ -147,7 +148,7 @@ def test_cancel_raises_with_a_partial_report_and_resume_finishes_identically(fil
     status, reached = saved_progress(key, tmp_path)
     assert status == "partial" and 0 < reached < 8
 
-    resumed = _run(film, fps=4, cache=True, cache_dir=tmp_path)
+    resumed = _run(film, fps=4, cache=tmp_path)
     assert resumed.resumed_from == pytest.approx(reached) and resumed.complete
     assert resumed.scene_table().equals(reference.scene_table())
     assert resumed.frame_table().equals(reference.frame_table())
@@ -165,20 +166,20 @@ def test_event_cancels_too(film):
 
 def test_finished_results_are_loaded_from_the_cache_and_settings_are_part_of_the_key(film, tmp_path):
     det = fake_detector()
-    first = _run(film, fps=2, detector=det, cache=True, cache_dir=tmp_path)
+    first = _run(film, fps=2, detector=det, cache=tmp_path)
     calls = det.face_detector.calls
-    again = _run(film, fps=2, detector=det, cache=True, cache_dir=tmp_path)
+    again = _run(film, fps=2, detector=det, cache=tmp_path)
     assert again.from_cache and not first.from_cache
     assert det.face_detector.calls == calls, "a cached result must not run the detector again"
     assert again.scene_table().equals(first.scene_table()) and again.thumbnails == first.thumbnails
-    other = _run(film, fps=4, detector=det, cache=True, cache_dir=tmp_path)
+    other = _run(film, fps=4, detector=det, cache=tmp_path)
     assert not other.from_cache and other.key != first.key
 
 
 def test_damaged_checkpoint_is_discarded_not_trusted(film, tmp_path):
-    first = _run(film, fps=2, cache=True, cache_dir=tmp_path)
+    first = _run(film, fps=2, cache=tmp_path)
     PassCache(tmp_path).path(first.key).write_bytes(b"not an npz file")
-    again = _run(film, fps=2, cache=True, cache_dir=tmp_path)
+    again = _run(film, fps=2, cache=tmp_path)
     assert not again.from_cache and again.scene_table().equals(first.scene_table())
 
 
@@ -239,7 +240,7 @@ def test_real_detector_and_tiny_checkpoint_run_through(film, tiny_model):
     from emotion.faces import make_face_detector
 
     det = EmotionDetector(make_face_detector("haar"), tiny_model)
-    report = analyze_video(film, detector=det, fps=2, cache=False)
+    report = analyze_video(film, film=FilmSettings(fps=2), detector=det, cache=False)
     assert report.model == tiny_model.name and report.detector == "haar"
     assert len(report.shots) == 4 and report.labels == tiny_model.labels
 
@@ -251,7 +252,7 @@ def test_real_trailer(tiny_model, tmp_path):
     from emotion.faces import make_face_detector
 
     det = EmotionDetector(make_face_detector("yunet", face_model=YUNET), tiny_model)
-    report = analyze_video(TRAILER, detector=det, fps=1, cache=False)
+    report = analyze_video(TRAILER, film=FilmSettings(fps=1), detector=det, cache=False)
     assert report.complete and report.info.width == 640
     assert 20 <= len(report.shots) <= 40, f"expected about 30 shots, got {len(report.shots)}"
     assert 3 <= len(report.scenes) < len(report.shots) / 2, "shots should group into fewer scenes"
@@ -296,7 +297,7 @@ def test_cache_keeps_only_the_most_recent_states(film, tmp_path):
     store = PassCache(tmp_path, keep=2)
     keys = []
     for fps in (1, 2, 3):
-        report = _run(film, fps=fps, cache=True, cache_dir=tmp_path)
+        report = _run(film, fps=fps, cache=tmp_path)
         keys.append(report.key)
         path = store.path(report.key)
         os.utime(path, (time.time() - 100 + fps,) * 2)  # distinct, increasing mtimes in the past
@@ -311,17 +312,17 @@ def test_a_finished_analysis_answers_without_loading_the_model(film, tiny_checkp
 
     monkeypatch.setenv("EMOTION_CACHE_DIR", str(tmp_path / "cache"))
     settings = Settings(model=str(tiny_checkpoint), backend=backend, detector="haar")
-    first = analyze_video(film, settings, fps=2, cache=True, cache_dir=tmp_path / "film")
+    first = analyze_video(film, settings, film=FilmSettings(fps=2), cache=tmp_path / "film")
     assert not first.from_cache
 
     def no_loading(*a, **kw):
         raise AssertionError("the model was loaded although the finished analysis is in the cache")
 
     monkeypatch.setattr(detector_mod, "get_detector", no_loading)
-    again = analyze_video(film, settings, fps=2, cache=True, cache_dir=tmp_path / "film")
+    again = analyze_video(film, settings, film=FilmSettings(fps=2), cache=tmp_path / "film")
     assert again.from_cache and again.key == first.key
     assert (again.model, again.detector, again.backend) == (first.model, first.detector, first.backend)
     assert again.scene_table().equals(first.scene_table()) and again.thumbnails == first.thumbnails
     # another setting is another key: that one has to load the model
     with pytest.raises(AssertionError, match="the model was loaded"):
-        analyze_video(film, settings.replace(min_face=30), fps=2, cache=True, cache_dir=tmp_path / "film")
+        analyze_video(film, settings.replace(min_face=30), film=FilmSettings(fps=2), cache=tmp_path / "film")

@@ -77,8 +77,8 @@ def test_resumed_threaded_unthreaded_and_busy_runs_are_bit_identical(faces_film,
         return calls["n"] > 40    # after the second chunk of 16 samples, before the end (70 samples)
 
     with pytest.raises(AnalysisCancelled):
-        analyze_video(faces_film, film=film, detector=detector, cache_dir=tmp_path, cancel=stop_part_way)
-    resumed = analyze_video(faces_film, film=film, detector=detector, cache_dir=tmp_path)
+        analyze_video(faces_film, film=film, detector=detector, cancel=stop_part_way, cache=tmp_path)
+    resumed = analyze_video(faces_film, film=film, detector=detector, cache=tmp_path)
     assert resumed.resumed_from is not None and resumed.resumed_from > 0
 
     busy: dict[str, object] = {}

@@ -1,14 +1,82 @@
-"""A self-contained HTML report of a panel: one file that opens offline (Plotly's JavaScript is inside).
+"""Every file a panel's analysis gives a research team: free functions over an
+:class:`~emotion.audience.report.AudienceReport`.
+
+The CLI (``python -m emotion audience``), the Audience page's downloads and the
+service's audience jobs all call these:
+
+* :func:`scenes_csv` (the per-scene response, the headline export), :func:`seconds_csv` (the panel
+  per second of the film), :func:`viewers_csv` (one row per viewer);
+* :func:`report_json`: the summary, reactions, peaks and scenes as JSON;
+* :func:`report_html`: one self-contained page that opens offline (Plotly's JavaScript is inside);
+* :func:`result_files`: the bundle an audience job leaves (``RESULT_FILES``), and :func:`headline`:
+  the numbers a researcher scans first.
 
 >>> open("audience.html", "w").write(report_html(report))     # doctest: +SKIP
+>>> sorted(RESULT_FILES)
+['report.html', 'report.json', 'scenes.csv', 'seconds.csv', 'viewers.csv']
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
+from typing import Any
 
 from .charts import panel_figure
+
+#: file name -> media type of each file :func:`result_files` makes
+RESULT_FILES: dict[str, str] = {
+    "scenes.csv": "text/csv; charset=utf-8",
+    "seconds.csv": "text/csv; charset=utf-8",
+    "viewers.csv": "text/csv; charset=utf-8",
+    "report.json": "application/json",
+    "report.html": "text/html; charset=utf-8",
+}
+
+
+def scenes_csv(report) -> str:
+    """The per-scene audience table as CSV text."""
+    return report.scene_table().to_csv(index=False)
+
+
+def seconds_csv(report) -> str:
+    """The panel second by second of the film, as CSV text."""
+    return report.second_table().to_csv(index=False)
+
+
+def viewers_csv(report) -> str:
+    """One row per viewer, as CSV text."""
+    return report.viewer_table().to_csv(index=False)
+
+
+def report_json(report, indent: int | None = 2) -> str:
+    """:meth:`~emotion.audience.report.AudienceReport.to_dict` as JSON text (missing numbers are null)."""
+    return json.dumps(report.to_dict(), indent=indent, allow_nan=False)
+
+
+def result_files(report) -> dict[str, bytes]:
+    """Every file of :data:`RESULT_FILES` for ``report``, as ``{name: bytes}``."""
+    texts = {"scenes.csv": scenes_csv(report), "seconds.csv": seconds_csv(report),
+             "viewers.csv": viewers_csv(report), "report.json": report_json(report) + "\n",
+             "report.html": report_html(report)}
+    return {name: text.encode("utf-8") for name, text in texts.items()}
+
+
+def headline(report) -> dict[str, Any]:
+    """The numbers a researcher scans first: reactions, viewers, scenes, the top audience peak."""
+    out: dict[str, Any] = {"reactions": len(report.reactions), "viewers": int(report.viewers),
+                           "scenes": len(report.scenes), "warnings": list(report.warnings)}
+    if report.peaks:
+        peak = report.peaks[0]
+        out["peak"] = {"time_s": round(float(peak.time_s), 3), "scene": peak.scene, "emotion": peak.emotion,
+                       "level": round(float(peak.level), 4)}
+    if report.valence_correlation is not None:
+        out["valence_correlation"] = round(float(report.valence_correlation), 4)
+    return out
+
+
+# ------------------------------------------------------------------ the HTML report
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.2em auto;padding:0 1em;color:#222;max-width:1180px}
