@@ -157,7 +157,7 @@ def check_temperature(value, source: str = "model") -> float:
 
 
 def int8_calibration(path: Path, name: str):
-    """The checkpoint's :class:`~emotion.runtime.onnx_int8.Calibration` (``int8_calibration.json``), or None."""
+    """The checkpoint's :class:`~emotion.runtime.int8_recipe.Calibration` (``int8_calibration.json``), or None."""
     if not (path / CALIBRATION_FILE).is_file():
         return None
     from ..runtime.onnx_int8 import Calibration

@@ -68,7 +68,7 @@ def build_runner(model, example: np.ndarray | None = None, backend: str = "auto"
     load would cost seconds). ``check=False`` skips the agreement guard (the
     benchmark uses it to measure rejected backends too). ``validated`` is a checkpoint's recorded
     agreement on real faces (``backend_agreement.json``); a backend that fails it there is rejected.
-    ``calibration`` (:class:`~emotion.runtime.onnx_int8.Calibration`, ``int8_calibration.json``) gives
+    ``calibration`` (:class:`~emotion.runtime.int8_recipe.Calibration`, ``int8_calibration.json``) gives
     onnx-int8 activation ranges measured on real faces instead of the example batch's.
     ``expected_faces`` says the job is small (``auto`` then weighs build time against speed, see
     :mod:`emotion.runtime.auto`); None: a long job, the fastest backend.

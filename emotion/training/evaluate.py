@@ -248,7 +248,7 @@ def fit_temperature_on(path, faces: list[np.ndarray], truth: list[str], source: 
 def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> dict | None:
     """Measure the int8 activation ranges of checkpoint ``name`` on ``faces`` and save them with it.
 
-    Writes ``<checkpoint>/int8_calibration.json`` (see :class:`emotion.runtime.onnx_int8.Calibration`)
+    Writes ``<checkpoint>/int8_calibration.json`` (see :class:`emotion.runtime.int8_recipe.Calibration`)
     for a convolutional model, whose int8 backend is quantised statically; use training faces, not
     the faces the agreement is then measured on. A transformer (quantised dynamically, no ranges)
     gets no file and None. Returns what was written, without the ranges themselves.
