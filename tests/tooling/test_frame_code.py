@@ -1,5 +1,7 @@
 """The frame code of benchmarks/bench_live_delay.py: a frame index drawn as blocks reads back after scaling and VP8.
 
+A check of the benchmark's own code, not of the product (marker ``tooling``).
+
 The live-screening delay benchmark learns which film frame a camera frame shows
 from blocks drawn into every film frame (benchmarks/frame_code.py). These tests
 check that the code reads back exactly (and never wrongly) after what WebRTC
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+pytestmark = pytest.mark.tooling
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("frame_code", ROOT / "benchmarks" / "frame_code.py")
