@@ -61,7 +61,8 @@ def main() -> None:
     args = ap.parse_args()
     if not YUNET.is_file() or not VIDEOS:
         sys.exit(f"needs {YUNET} and the shared videos (../shared/data)")
-    from emotion.faces import crop_faces, face_crops, make_face_detector
+    from emotion.crops import crop_faces, face_crops
+    from emotion.faces import make_face_detector
     from emotion.model import load_model
     from emotion.tracking import iou_matrix
 

@@ -18,7 +18,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .faces import FaceDetector, crop_faces, make_face_detector
+from .crops import crop_faces
+from .faces import FaceDetector, make_face_detector
 from .settings import Settings
 from .types import Emotions, Faces, ImageResult
 

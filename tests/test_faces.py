@@ -6,8 +6,8 @@ import pytest
 
 import emotion.faces as faces_mod
 from emotion.errors import ModelLoadError, SettingsError, UnreadableMedia
-from emotion.faces import (YUNET_FILENAME, HaarDetector, YuNetDetector, _finish, crop_faces, ensure_yunet,
-                           make_face_detector)
+from emotion.crops import crop_faces
+from emotion.faces import YUNET_FILENAME, HaarDetector, YuNetDetector, _finish, ensure_yunet, make_face_detector
 from emotion.media import load_image
 from emotion.types import Faces
 
@@ -267,7 +267,7 @@ def test_thorough_detector_looks_twice_and_maps_every_look_back(yunet_path, phot
 def test_align_face_levels_the_eyes_and_puts_eyes_and_mouth_where_fer2013_has_them():
     import cv2
 
-    from emotion.faces import FER_EYES, FER_MOUTH, align_face
+    from emotion.crops import FER_EYES, FER_MOUTH, align_face
 
     # A synthetic face turned by 20 degrees: white dots at the eyes and mouth corners.
     rgb = np.zeros((200, 200, 3), np.uint8)
@@ -292,7 +292,7 @@ def test_align_face_levels_the_eyes_and_puts_eyes_and_mouth_where_fer2013_has_th
     np.array([[50, 50], [50, 80], [40, 60], [20, 55], [20, 75]], np.float64),         # head on its side (90 deg)
 ])
 def test_align_face_refuses_unusable_landmarks_and_the_box_is_used(marks):
-    from emotion.faces import align_face, face_crops
+    from emotion.crops import align_face, face_crops
 
     rgb = np.full((100, 100, 3), 90, np.uint8)
     if marks is not None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AnalysisCancelled
-from ..faces import crop_faces
+from ..crops import crop_faces
 from ..types import Emotions, Faces
 from .cache import PassCache
 from .state import PassState

@@ -18,7 +18,7 @@ from emotion.annotate import annotate, emotion_hex
 from emotion.detector import EmotionDetector
 from emotion.errors import UnreadableMedia
 from emotion.export import to_csv, to_json
-from emotion.faces import crop_faces
+from emotion.crops import crop_faces
 from emotion.media import IMAGE_TYPES, encode_png, load_image
 from emotion.types import Faces, FaceResult, ImageResult
 
