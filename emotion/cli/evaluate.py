@@ -21,6 +21,9 @@ def add_arguments(p):
     p.add_argument("--room", action="store_true",
                    help="also measure robustness: the share of faces whose top emotion survives a dim, noisy room "
                         "(45 and 32 px, 55%% light, sensor noise 6; see emotion/training/robustness.py)")
+    p.add_argument("--room-model", metavar="M", default=None,
+                   help="with --room: read the room's small faces with this checkpoint instead (a pair routed by "
+                        "face size: --model for close-ups, M at the back of the room); accuracy stays --model's"),
     p.add_argument("--json", action="store_true", help='print {"accuracy","macro_f1","n","per_class"} on one line')
     p.add_argument("--html", metavar="FILE", default=None,
                    help="where to save the confusion-matrix heatmap (default: confusion-<source>.html); the "
@@ -62,7 +65,9 @@ def run(args) -> int:
     else:
         labels = args.labels or ("ferplus" if args.ferplus else "fer2013")
         ev = evaluate_fer(model, args.fer2013, args.ferplus, split=args.split, labels=labels, progress=progress,
-                          cache_dir=training_cache_dir(), room=args.room)
+                          cache_dir=training_cache_dir(), room=args.room,
+                          room_model=load_model(args.room_model, backend=args.backend, mirror=args.mirror)
+                          if args.room_model else None)
         stem = f"confusion-{args.split}-{labels}"
     if sys.stderr.isatty() and not args.json:
         print(file=sys.stderr)

@@ -120,13 +120,14 @@ def _score(probs: np.ndarray, model_labels: tuple[str, ...], truth: list[str], e
 
 
 def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest", labels: str = "ferplus",
-                 progress=None, cache_dir=None, room: bool = False) -> Evaluation:
+                 progress=None, cache_dir=None, room: bool = False, room_model=None) -> Evaluation:
     """Score ``model`` on a FER2013 split against FER+ majority labels or the original FER2013 labels.
 
     ``labels="ferplus"`` uses the rows kept for training (majority is an emotion, pixels lossless);
     ``labels="fer2013"`` uses every row of the split, as FER2013 papers do, and takes the argmax
     over the seven FER2013 classes. ``cache_dir`` caches the parsed csv, as training does.
-    ``room`` also measures :func:`~emotion.training.robustness.robustness` (two more passes).
+    ``room`` also measures :func:`~emotion.training.robustness.robustness` (two more passes);
+    ``room_model`` reads the room's small faces instead of ``model`` (a pair routed by face size).
     """
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -144,7 +145,18 @@ def evaluate_fer(model, fer2013_csv, ferplus_csv=None, split: str = "PrivateTest
         eval_labels = FER2013_LABELS
     probs, curves = _probabilities_and_calibration(model, list(ds.images), truth, progress)
     ev = _score(probs, tuple(model.labels), truth, eval_labels, f"{split} ({labels} labels)")
-    room_kept = robustness(lambda faces: predict_faces(model, faces), ds.images, clean=probs) if room else None
+    room_kept = None
+    if room or room_model is not None:
+        small = room_model or model
+        if tuple(small.labels) != tuple(model.labels):
+            raise DataError(f"--room-model reads {small.labels}, the model {model.labels}: the same classes in "
+                            "the same order are needed")
+        index = {lab: i for i, lab in enumerate(model.labels)}
+        truth_idx = np.array([index.get(t, -1) for t in truth])
+        room_kept = robustness(lambda faces: predict_faces(model, faces), ds.images, clean=probs,
+                               small_predict=None if room_model is None else
+                               (lambda faces: predict_faces(room_model, faces)),
+                               small_model="" if room_model is None else room_model.name, truth=truth_idx)
     return Evaluation(ev.report, ev.source, ev.skipped, curves, room_kept)
 
 

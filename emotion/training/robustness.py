@@ -61,28 +61,47 @@ class Robustness:
     faces: int
     dim: float = ROOM_DIM
     noise: float = ROOM_NOISE
+    #: Accuracy of the room reading against the labels, per size (when labels were given).
+    accuracy: dict[int, float] | None = None
+    #: What read the small faces when it is not the model read at full size (a size-routed pair).
+    small_model: str = ""
 
     def to_dict(self) -> dict:
         return {"kept": {str(k): round(v, 4) for k, v in self.kept.items()}, "faces": self.faces,
-                "dim": self.dim, "noise": self.noise}
+                "dim": self.dim, "noise": self.noise,
+                **({"accuracy": {str(k): round(v, 4) for k, v in self.accuracy.items()}} if self.accuracy else {}),
+                **({"small_model": self.small_model} if self.small_model else {})}
 
     def describe(self) -> str:
         sizes = ", ".join(f"{v:.1%} at {k} px" for k, v in self.kept.items())
-        return f"top emotion kept in a dim, noisy room ({self.dim:.0%} light, noise {self.noise:g}): {sizes}"
+        text = f"top emotion kept in a dim, noisy room ({self.dim:.0%} light, noise {self.noise:g}): {sizes}"
+        if self.accuracy:
+            text += "; accuracy there " + ", ".join(f"{v:.4f} at {k} px" for k, v in self.accuracy.items())
+        if self.small_model:
+            text += f" (small faces read by {self.small_model})"
+        return text
 
 
 def robustness(predict, faces: np.ndarray, sizes=ROOM_SIZES, dim: float = ROOM_DIM, noise: float = ROOM_NOISE,
-               seed: int = 0, clean: np.ndarray | None = None) -> Robustness:
+               seed: int = 0, clean: np.ndarray | None = None, *, small_predict=None, small_model: str = "",
+               truth: np.ndarray | None = None) -> Robustness:
     """The share of ``faces`` whose top emotion survives :func:`room_degrade` at each size.
 
     ``predict(list of uint8 faces) -> (N, classes) probabilities`` is the model as users run it
     (e.g. :func:`emotion.training.evaluate.predict_faces` bound to a model). ``clean`` (its
-    probabilities on the full-size faces) saves a pass when the caller has them.
+    probabilities on the full-size faces) saves a pass when the caller has them. ``small_predict``
+    reads the degraded faces instead (a pair routed by face size: ``predict`` for close-ups,
+    ``small_predict``, named ``small_model``, at the back of the room; same classes in the same
+    order). ``truth`` (class indices in that order, -1 for none) adds the room reading's accuracy.
     """
     faces = np.asarray(faces)
     top = np.asarray(clean if clean is not None else predict(list(faces))).argmax(1)
-    kept = {}
+    read_small = small_predict or predict
+    kept, accuracy = {}, {}
     for size in sizes:
         small = room_degrade(faces, size, dim, noise, seed=seed + size)
-        kept[int(size)] = float((np.asarray(predict(list(small))).argmax(1) == top).mean()) if len(faces) else 0.0
-    return Robustness(kept, len(faces), dim, noise)
+        read = np.asarray(read_small(list(small))).argmax(1)
+        kept[int(size)] = float((read == top).mean()) if len(faces) else 0.0
+        if truth is not None and len(faces):
+            accuracy[int(size)] = float((read == np.asarray(truth)).mean())
+    return Robustness(kept, len(faces), dim, noise, accuracy or None, small_model if small_predict else "")

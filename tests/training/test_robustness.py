@@ -59,3 +59,23 @@ def test_room_augmentation_changes_only_the_chosen_share_and_stays_in_range():
     dim = room(torch.ones(8, 1, 80, 80), AugmentConfig(room_p=1.0, room_dim=(0.5, 0.5), room_noise=(0, 0),
                                                        room_gamma=(1, 1), room_blur_p=0.0), g)
     assert float(dim.mean()) == pytest.approx(0.0, abs=0.02), "half the light: 0.5 in [0,1] is 0 normalised"
+
+
+def test_a_size_routed_pair_reads_the_small_faces_with_the_second_model_and_scores_them_against_the_labels():
+    faces = np.full((4, 48, 48), 150, np.uint8)
+
+    def close_up(batch):            # bright -> class 0
+        mean = np.array([f.mean() for f in batch])
+        return np.stack([mean > 100, mean <= 100], 1).astype(float)
+
+    def back_row(batch):            # knows that a dim room halves the light
+        mean = np.array([f.mean() for f in batch])
+        return np.stack([mean > 50, mean <= 50], 1).astype(float)
+
+    alone = robustness(close_up, faces, sizes=(45,), dim=0.5, noise=0.0, truth=np.zeros(4, int))
+    assert alone.kept == {45: 0.0} and alone.accuracy == {45: 0.0} and alone.small_model == ""
+    pair = robustness(close_up, faces, sizes=(45,), dim=0.5, noise=0.0, small_predict=back_row,
+                      small_model="room", truth=np.array([0, 0, 1, -1]))
+    assert pair.kept == {45: 1.0}, "the close-up reading (class 0) is kept by the back-row model"
+    assert pair.accuracy == {45: 0.5}, "two of four labels are class 0 (-1: no label counts as wrong)"
+    assert pair.to_dict()["small_model"] == "room" and "read by room" in pair.describe()
