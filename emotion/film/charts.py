@@ -41,8 +41,26 @@ _NO_FACE = "#d0d0d0"
 _NO_FACE_PATTERN = {"shape": "/", "fgcolor": "#a0a0a0", "bgcolor": "#ececec", "solidity": 0.3}
 
 
+#: Tick spacings (s) for a time axis: the first that gives at most 8 ticks is used.
+_TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def clock_ticks(end: float) -> dict:
+    """Tick positions (seconds) and labels (``HH:MM:SS`` of the film) for a time axis from 0 to ``end``.
+
+    >>> clock_ticks(95)["ticktext"]
+    ['00:00:00', '00:00:15', '00:00:30', '00:00:45', '00:01:00', '00:01:15', '00:01:30']
+    """
+    end = max(float(end), 1e-3)
+    step = next((s for s in _TICK_STEPS if end / s <= 8), _TICK_STEPS[-1] * max(1, round(end / 3600 / 8)))
+    ticks = [i * step for i in range(int(end // step) + 1)]
+    return {"tickvals": ticks,
+            "ticktext": [f"{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}" for t in (int(t) for t in ticks)]}
+
+
 def _time_axis(end: float) -> dict:
-    return {"title": {"text": "time (s)"}, "range": [0, end], "hoverformat": ".2f"}
+    """The film's time as a crew reads it (``HH:MM:SS``); hover texts carry the frame timecodes."""
+    return {"title": {"text": "film time (hh:mm:ss)"}, "range": [0, end], "hoverformat": ".2f", **clock_ticks(end)}
 
 
 def _figure(data: list[dict], layout: dict):

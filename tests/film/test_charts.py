@@ -75,7 +75,8 @@ def test_heatmap_is_emotions_by_scene(faces):
     heat = fig.data[0]
     # Columns are scenes on the film's time axis: cell edges at the scene bounds, in seconds.
     assert list(heat.y) == list(LABELS) and list(heat.x) == [0.0, 1.0, 2.0]
-    assert fig.layout.xaxis.title.text == "time (s)" and fig.layout.xaxis.range == (0, 2.0)
+    assert fig.layout.xaxis.title.text == "film time (hh:mm:ss)" and fig.layout.xaxis.range == (0, 2.0)
+    assert list(fig.layout.xaxis.ticktext) == ["00:00:00", "00:00:01", "00:00:02"], "a crew reads the film's clock"
     z = np.array(heat.z, dtype=float)
     assert z.shape == (3, 2)
     if faces:
