@@ -188,12 +188,20 @@ def choose_auto(model, example, cache_key, eager, reference, check, validated=No
         except BackendUnavailable as exc:
             log.info("auto: the remembered choice %s no longer builds (%s); racing again", name, exc)
         else:
-            timed = {t["backend"]: t["seconds"] for t in decision["trials"] if t.get("seconds") is not None}
+            timed = {t["backend"]: t["seconds"] for t in decision["trials"]
+                     if t.get("seconds") is not None and t["seconds"] == t["seconds"]}   # raced (not NaN)
             times = ", ".join(f"{n} {v * 1e3:.1f} ms" for n, v in sorted(timed.items(), key=lambda kv: kv[1]))
-            why = ("the fastest on this machine" if name == decision["best"]
-                   else f"the quickest to build and run for about {expected_faces} faces")
-            runner.reason = (f"auto: {name} is {why} (measured {decision.get('measured', '?')}: {times}; "
-                             f"remembered in {path.name})")
+            if len(timed) < 2:   # nothing else passed the guard, so nothing was raced
+                others = "; ".join(f"{t['backend']}: {t.get('note', '')}" for t in decision["trials"]
+                                   if t["backend"] != name and t.get("note"))
+                runner.reason = (f"auto: {name} is the only backend that passed the guard on this machine (checked "
+                                 f"{decision.get('measured', '?')}; remembered in {path.name})"
+                                 + (f"; {others}" if others else ""))
+            else:
+                why = ("the fastest on this machine" if name == decision["best"]
+                       else f"the quickest to build and run for about {expected_faces} faces")
+                runner.reason = (f"auto: {name} is {why} (measured {decision.get('measured', '?')}: {times}; "
+                                 f"remembered in {path.name})")
             if name != "eager" and check:
                 runner.reason += f"; {runner.agreement.describe()}"
             runner.trials = tuple(Trial(t["backend"], t.get("seconds"), t.get("note", ""), t.get("build_s"))

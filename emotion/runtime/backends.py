@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import BackendRejected, BackendUnavailable
 from . import torch_backends as runtime_torch
-from .guard import compare, recipe_mismatch, validated_rejection
+from .guard import compare, recipe_mismatch, recorded_agreement, validated_rejection
+from .int8_recipe import record_key
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,18 @@ AUTO_ORDER = ("ipex", "bf16", "onnx-int8")
 
 def checked(name: str, model, example, cache_key, reference, check: bool, validated: dict | None = None,
              calibration=None):
-    """Build backend ``name`` and hold it to fp32 on ``example``; raises BackendUnavailable."""
-    if check and (why := validated_rejection(name, validated)):
+    """Build backend ``name`` and hold it to fp32; raises BackendUnavailable (BackendRejected: it runs, but
+    differs from fp32).
+
+    The agreement recorded on real faces for this build (``validated``, under :func:`record_key`: int8
+    made for a CPU without VNNI is another recipe) decides where there is one, and the example batch is
+    then a smoke test; without one the example batch is held to the whole rule (see :mod:`.guard`).
+    """
+    key = record_key(name)
+    if check and (why := validated_rejection(key, validated)):
         raise BackendRejected(why)
     runner = BUILDERS[name](model, example, cache_key, calibration=calibration)
-    if check and (why := recipe_mismatch(name, runner, validated)):
+    if check and (why := recipe_mismatch(key, runner, validated)):
         raise BackendRejected(why)
     try:
         got = runner(example)  # also the warm-up
@@ -72,9 +80,16 @@ def checked(name: str, model, example, cache_key, reference, check: bool, valida
     runner.agreement = agreement
     if not check:
         return runner
-    if not agreement.ok:
+    on_faces = recorded_agreement(key, validated)
+    if on_faces is None and not agreement.ok:
         raise BackendRejected(f"{name}: rejected, differs from fp32: {agreement.why_rejected()}")
-    runner.reason = f"{runner.reason}; {agreement.describe()}"
+    if on_faces is not None and not agreement.runs_as_fp32:
+        raise BackendRejected(f"{name}: rejected, differs from fp32: {agreement.why_not_smoke()}")
+    if on_faces is None:
+        runner.reason = f"{runner.reason}; {agreement.describe()}"
+    else:
+        source = (validated or {}).get("source", "validation faces")
+        runner.reason = f"{runner.reason}; on {source}: {on_faces.describe()}; example batch: {agreement.describe()}"
     return runner
 
 

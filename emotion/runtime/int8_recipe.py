@@ -43,10 +43,40 @@ from ..errors import BackendUnavailable
 log = logging.getLogger(__name__)
 
 #: bump when the export or quantisation recipe changes: old cache files are then ignored
-RECIPE = 2
+#: (3: the file name says whether weights were quantised with ``reduce_range``)
+RECIPE = 3
 OPSET = 17
 #: what a runner quantised with the example batch's own ranges says it was calibrated on
 EXAMPLE_CALIBRATION = "example batch"
+#: CPU flags whose int8 dot products cannot saturate (VNNI, AMX). Without them (AVX2-only CPUs, AVX-512 without
+#: VNNI), onnxruntime's u8*s8 kernels add pairs of products in 16 bits, which saturates; weights quantised to
+#: 7 bits (``reduce_range``) avoid it, at a small cost in accuracy (onnxruntime's quantisation guide).
+INT8_DOT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def needs_reduce_range(flags=None) -> bool:
+    """Whether int8 weights must be quantised with ``reduce_range`` on this CPU (or one with ``flags``).
+
+    >>> needs_reduce_range({"avx2", "fma"}), needs_reduce_range({"avx2", "avx512_vnni"})
+    (True, False)
+    """
+    if flags is None:
+        from .torch_backends import cpu_flags
+
+        flags = cpu_flags()
+    return not (INT8_DOT_FLAGS & set(flags))
+
+
+def record_key(backend: str, reduce_range: bool | None = None) -> str:
+    """The name under which a backend's agreement on real faces is recorded and looked up: an int8 file made with
+    ``reduce_range`` (``None``: as this CPU makes it) is a different recipe, recorded as ``onnx-int8:reduce_range``.
+
+    >>> record_key("bf16"), record_key("onnx-int8", False), record_key("onnx-int8", True)
+    ('bf16', 'onnx-int8', 'onnx-int8:reduce_range')
+    """
+    if backend != "onnx-int8":
+        return backend
+    return f"{backend}:reduce_range" if (needs_reduce_range() if reduce_range is None else reduce_range) else backend
 
 
 @dataclass(frozen=True)
@@ -158,12 +188,14 @@ def _graph_tensors(path: Path) -> tuple[set[str], list[str]]:
     return names, heads
 
 
-def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: Calibration | None = None) -> str:
+def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: Calibration | None = None,
+             reduce_range: bool | None = None) -> str:
     """Quantise the fp32 ONNX file ``src`` to int8 ``dst`` (``mode``: dynamic or static).
 
     Static mode uses ``calibration``'s ranges when every tensor they name is in this graph,
     else the example batch's; returns what the ranges came from (``calibration.source`` or
-    :data:`EXAMPLE_CALIBRATION`; ``"none (dynamic)"`` for dynamic mode).
+    :data:`EXAMPLE_CALIBRATION`; ``"none (dynamic)"`` for dynamic mode). ``reduce_range``
+    (7-bit weights; ``None``: where this CPU needs it, :func:`needs_reduce_range`).
     """
     from onnxruntime.quantization import (
         QuantFormat,
@@ -172,10 +204,8 @@ def quantize(src: Path, dst: Path, example: np.ndarray, mode: str, calibration: 
         quantize_static,
     )
 
-    from .torch_backends import cpu_flags
-
-    # Without VNNI/AMX int8, u8*s8 products can saturate; reduce_range avoids it at a small accuracy cost.
-    reduce_range = not ({"avx512_vnni", "avx_vnni", "amx_int8"} & cpu_flags())
+    if reduce_range is None:
+        reduce_range = needs_reduce_range()
     if mode == "dynamic":
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, reduce_range=reduce_range)
         return "none (dynamic)"

@@ -39,6 +39,7 @@ from .int8_recipe import (  # noqa: F401  (Calibration and EXAMPLE_CALIBRATION: 
     _batches,
     choose_quantization,
     export_onnx,
+    needs_reduce_range,
     quantize,
 )
 
@@ -75,6 +76,7 @@ class OnnxRunner:
     name = "onnx-int8"
     agreement = None
     trials = ()
+    reduce_range = False    # 7-bit weights, for a CPU without VNNI (set from the file's metadata)
 
     def __init__(self, session, reason: str, path: Path, size_bytes: int, fp32_bytes: int | None,
                  quantization: str, calibration: str = EXAMPLE_CALIBRATION):
@@ -148,7 +150,7 @@ def cached_runner(cache_key: str, example: np.ndarray, calibration: Calibration 
     """The runner of an int8 file exported and quantised before for this checkpoint, or None: without
     importing torch or onnx (only onnxruntime), for a start that a machine's remembered choice allows."""
     try:
-        path = onnx_cache_dir() / _file_name(cache_key, example, calibration)
+        path = onnx_cache_dir() / _file_name(cache_key, example, calibration, needs_reduce_range())
         if not path.is_file():
             return None
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -171,16 +173,21 @@ def _session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _file_name(cache_key: str, example: np.ndarray, calibration: Calibration | None = None) -> str:
+def _file_name(cache_key: str, example: np.ndarray, calibration: Calibration | None = None,
+               reduce_range: bool = False) -> str:
+    """Everything that makes the file differ is in its name: a file quantised for a CPU without VNNI (7-bit
+    weights, ``-rr``) is never taken for one made for a CPU with it, or the other way round."""
     import onnxruntime
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", cache_key)[:64]
     shape = "x".join(str(d) for d in example.shape[1:])
     cal = f"-cal{calibration.digest}" if calibration is not None else ""
-    return f"{safe}-{shape}{cal}-r{RECIPE}-ort{onnxruntime.__version__}.int8.onnx"
+    rr = "-rr" if reduce_range else ""
+    return f"{safe}-{shape}{cal}{rr}-r{RECIPE}-ort{onnxruntime.__version__}.int8.onnx"
 
 
-def _make(model, example: np.ndarray, folder: Path, final: Path, calibration: Calibration | None = None) -> dict:
+def _make(model, example: np.ndarray, folder: Path, final: Path, calibration: Calibration | None = None,
+          reduce_range: bool = False) -> dict:
     """Export, quantise and move the int8 file to ``final``; returns its metadata."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
@@ -189,13 +196,13 @@ def _make(model, example: np.ndarray, folder: Path, final: Path, calibration: Ca
         mode = choose_quantization(fp32)
         int8 = Path(tmp) / "model.int8.onnx"
         try:
-            used = quantize(fp32, int8, example, mode, calibration)
+            used = quantize(fp32, int8, example, mode, calibration, reduce_range)
         except Exception as exc:  # onnxruntime's quantiser raises many kinds of errors
             raise BackendUnavailable(f"onnx-int8: {mode} quantisation failed: {type(exc).__name__}: "
                                      f"{(str(exc).splitlines() or [''])[0][:200]}") from exc
         fp32_bytes = fp32.stat().st_size + sum(p.stat().st_size for p in Path(tmp).glob("model.fp32.onnx.*"))
         meta = {"quantization": mode, "exporter": exporter, "fp32_bytes": fp32_bytes, "calibration": used,
-                "seconds": round(time.perf_counter() - started, 2)}
+                "reduce_range": bool(reduce_range), "seconds": round(time.perf_counter() - started, 2)}
         final.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(int8, final)  # atomic: a concurrent loader sees the whole file or none
     log.info("onnx-int8: exported (%s) and quantised (%s) in %.1f s -> %s", exporter, mode, meta["seconds"], final)
@@ -203,18 +210,21 @@ def _make(model, example: np.ndarray, folder: Path, final: Path, calibration: Ca
 
 
 def build_onnx_int8(model, example: np.ndarray, cache_key: str | None,
-                    calibration: Calibration | None = None) -> OnnxRunner:
+                    calibration: Calibration | None = None, reduce_range: bool | None = None) -> OnnxRunner:
     """The ``onnx-int8`` runner for ``model``, from the cache when ``cache_key`` was seen before.
 
     ``calibration``: activation ranges measured on real faces (static quantisation only).
+    ``reduce_range``: 7-bit weights (``None``: where this CPU needs them; the agreement on real faces
+    is recorded for both recipes, so a CPU with VNNI can measure the other one).
     """
     ok, why = onnx_available()
     if not ok:
         raise BackendUnavailable(f"onnx-int8: {why}")
+    reduce_range = needs_reduce_range() if reduce_range is None else bool(reduce_range)
     if cache_key is None:
         with tempfile.TemporaryDirectory(prefix="emotion-onnx-") as tmp:
             path = Path(tmp) / "model.int8.onnx"
-            meta = _make(model, example, Path(tmp), path, calibration)
+            meta = _make(model, example, Path(tmp), path, calibration, reduce_range)
             return _runner(path, meta, "exported, not cached (no cache key)")
     folder = onnx_cache_dir()
     try:
@@ -222,7 +232,7 @@ def build_onnx_int8(model, example: np.ndarray, cache_key: str | None,
     except OSError as exc:
         raise BackendUnavailable(f"onnx-int8: cannot create the cache folder {folder} ({exc}); "
                                  "set EMOTION_CACHE_DIR to a writable folder") from exc
-    path = folder / _file_name(cache_key, example, calibration)
+    path = folder / _file_name(cache_key, example, calibration, reduce_range)
     if path.is_file():
         try:
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -230,7 +240,7 @@ def build_onnx_int8(model, example: np.ndarray, cache_key: str | None,
         except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt, whatever the error
             log.warning("onnx-int8: cached %s is unusable (%s); rebuilding it", path.name, exc)
             path.unlink(missing_ok=True)
-    meta = _make(model, example, folder, path, calibration)
+    meta = _make(model, example, folder, path, calibration, reduce_range)
     return _runner(path, meta, f"exported once to {path}")
 
 
@@ -245,5 +255,8 @@ def _runner(path: Path, meta: dict, where: str) -> OnnxRunner:
     shown = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
     calibration = meta.get("calibration", EXAMPLE_CALIBRATION)
     ranges = f", ranges from {calibration}" if meta.get("quantization") == "static" else ""
-    reason = f"onnxruntime int8, {meta.get('quantization', '?')} quantisation{ranges}, {shown}{share}; {where}"
-    return OnnxRunner(session, reason, path, size, fp32, meta.get("quantization", "?"), calibration)
+    rr = ", 7-bit weights (no VNNI)" if meta.get("reduce_range") else ""
+    reason = f"onnxruntime int8, {meta.get('quantization', '?')} quantisation{ranges}{rr}, {shown}{share}; {where}"
+    runner = OnnxRunner(session, reason, path, size, fp32, meta.get("quantization", "?"), calibration)
+    runner.reduce_range = bool(meta.get("reduce_range", False))
+    return runner

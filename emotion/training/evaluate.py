@@ -293,6 +293,19 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
     return {"file": CALIBRATION_FILE, "source": cal.source, "tensors": len(cal.ranges)}
 
 
+def _previous_agreement(path, source: str, rows: int) -> dict:
+    """The backends recorded in ``path`` before, when measured on the same faces (else nothing)."""
+    import json
+
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if old.get("source") != source or old.get("rows") != rows:
+        return {}
+    return dict(old.get("backends", {}))
+
+
 def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, truth: list[str] | None = None) -> dict:
     """Measure each available non-fp32 backend against fp32 on real faces and save it with the checkpoint.
 
@@ -303,7 +316,9 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
 
     Probabilities are compared at temperature 1 (the softmax of the raw logits), as the guard compares
     the example batch at load: a temperature below 1 stretches every difference by 1 / T (the bundled
-    model's card lists both).
+    model's card lists both). int8 is recorded in both recipes whatever this CPU is: 8-bit weights
+    (``onnx-int8``, for CPUs with VNNI or AMX) and 7-bit (``onnx-int8:reduce_range``, for the others), so
+    the guard on an AVX2-only CPU judges the file it builds on real faces too.
     """
     import json
 
@@ -312,6 +327,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
     from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, int8_calibration, load_model
     from ..model.loading import product_network
     from ..runtime import available_backends, build_runner, compare
+    from ..runtime.int8_recipe import record_key
 
     ref_model = load_model(name, backend="eager").with_temperature(1.0)  # raw softmax, as the load-time guard
     path = ref_model.path
@@ -324,27 +340,45 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
     model_labels = canonical_labels(names, source=name)
     out = {"source": source, "rows": len(faces), "backends": {}}
     calibration, key = int8_calibration(path, name), checkpoint_hash(path)
+    builds = []  # (record key, runner): int8 in both recipes, 8-bit weights (VNNI) and 7-bit (no VNNI)
     for backend, (ok, why) in available_backends().items():
         if backend in ("eager", "auto") or not ok:
             continue
-        runner = build_runner(hf, example, backend, cache_key=key, check=False, calibration=calibration)
+        if backend == "onnx-int8":
+            from ..runtime.int8_recipe import needs_reduce_range
+            from ..runtime.onnx_int8 import build_onnx_int8
+
+            # 8-bit weights saturate on a CPU without VNNI: measured there they would say nothing of the CPUs
+            # they are for, so such a CPU records only the 7-bit recipe and keeps the 8-bit record it has.
+            for reduce_range in ((True,) if needs_reduce_range() else (False, True)):
+                builds.append((record_key(backend, reduce_range),
+                               build_onnx_int8(hf, example, key, calibration, reduce_range=reduce_range)))
+        else:
+            builds.append((backend, build_runner(hf, example, backend, cache_key=key, check=False,
+                                                 calibration=calibration)))
+    for record, runner in builds:
         twin = EmotionModel(name, path, model_labels, ref_model.preprocessing, runner, "", mirror=ref_model.mirror)
         got = predict_faces(twin, faces)
         a = compare(np.log(ref + 1e-12), np.log(got + 1e-12))
-        out["backends"][backend] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
-                                    "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows,
-                                    "mean_prob_diff": round(a.mean_prob_diff, 5),
-                                    "p99_prob_diff": round(a.p99_prob_diff, 4)}
+        out["backends"][record] = {"top1": round(a.top1, 5), "top1_ties": round(a.top1_ties, 5),
+                                   "max_prob_diff": round(a.max_prob_diff, 4), "rows": a.rows,
+                                   "mean_prob_diff": round(a.mean_prob_diff, 5),
+                                   "p99_prob_diff": round(a.p99_prob_diff, 4)}
         if truth is not None:
             labels = tuple(ref_model.labels)
             known = np.array([t in labels for t in truth])
             y = np.array([labels.index(t) for t, k in zip(truth, known) if k])
             acc_ref = float((ref[known].argmax(1) == y).mean())
             acc = float((got[known].argmax(1) == y).mean())
-            out["backends"][backend].update(accuracy_fp32=round(acc_ref, 5), accuracy=round(acc, 5),
-                                            accuracy_drop=round(acc_ref - acc, 5))
+            out["backends"][record].update(accuracy_fp32=round(acc_ref, 5), accuracy=round(acc, 5),
+                                           accuracy_drop=round(acc_ref - acc, 5))
         if getattr(runner, "calibration", None) is not None:  # the int8 ranges this agreement holds for
-            out["backends"][backend]["calibration"] = runner.calibration
-        log.info("%s vs fp32 on %s: %s", backend, source, a.describe())
+            out["backends"][record]["calibration"] = runner.calibration
+        log.info("%s vs fp32 on %s: %s", record, source, a.describe())
+    kept = _previous_agreement(path / AGREEMENT_FILE, source, len(faces))
+    for record, values in kept.items():
+        if record not in out["backends"] and values.get("calibration") in (None, getattr(calibration, "source", None)):
+            out["backends"][record] = values
+            log.info("%s: kept the record measured before (this CPU cannot measure it faithfully)", record)
     (path / AGREEMENT_FILE).write_text(json.dumps(out, indent=2) + "\n")
     return out

@@ -95,3 +95,19 @@ def test_a_small_job_weighs_build_time_against_speed(model, example, monkeypatch
 def test_without_a_cache_key_nothing_is_remembered(model, example, tmp_path):
     rt.build_runner(model, example, "auto")
     assert _decisions(tmp_path) == []
+
+
+def test_a_remembered_eager_that_nothing_else_beat_says_why_instead_of_an_empty_race(model, example, monkeypatch,
+                                                                                     tmp_path):
+    # Field report (AVX2-only CPU): "eager is the fastest on this machine (measured ...: ; ...)", nothing raced.
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (False, "this CPU has no bf16 (test)"))
+    from emotion.runtime import backends as rt_backends
+
+    monkeypatch.setitem(rt_backends.BUILDERS, "onnx-int8", lambda *a, **kw: (_ for _ in ()).throw(
+        rt.BackendUnavailable("onnx-int8: unavailable in this test")))
+    first = rt.build_runner(model, example, "auto", cache_key="ckpt-e")
+    assert first.name == "eager" and "no faster backend passed" in first.reason
+    again = rt.build_runner(model, example, "auto", cache_key="ckpt-e")
+    assert again.name == "eager"
+    assert "the only backend that passed the guard" in again.reason and "measured" not in again.reason
+    assert "onnx-int8: unavailable in this test" in again.reason and ": ;" not in again.reason

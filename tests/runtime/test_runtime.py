@@ -18,6 +18,7 @@ transformers = pytest.importorskip("transformers")
 from emotion import runtime as rt
 from emotion.runtime import auto as rt_auto
 from emotion.runtime import onnx_int8 as runtime_onnx
+from emotion.runtime.int8_recipe import needs_reduce_range, record_key
 from emotion.runtime import torch_backends as rt_torch
 from emotion.errors import BackendUnavailable
 
@@ -466,7 +467,8 @@ def test_recorded_int8_agreement_holds_only_for_the_ranges_it_was_measured_with(
     cal = runtime_onnx.calibrate(model, _faces_like(32, 5), "32 narrow inputs")
     example = _faces_like(16, 6)  # as in the product: the example batch is in the faces' range of values
     record = {"top1": 1.0, "top1_ties": 1.0, "max_prob_diff": 0.01, "rows": 3553, "calibration": "32 narrow inputs"}
-    validated = {"source": "3553 validation faces", "backends": {"onnx-int8": record}}
+    # recorded under the recipe this CPU builds (7-bit weights where it has no VNNI), so the test holds on any CPU
+    validated = {"source": "3553 validation faces", "backends": {record_key("onnx-int8"): record}}
     ok = rt.build_runner(model, example, "onnx-int8", cache_key="k", validated=validated, calibration=cal)
     assert ok.calibration == "32 narrow inputs"
     asked = rt.build_runner(model, example, "onnx-int8", cache_key="k", validated=validated)  # no calibration given
@@ -504,6 +506,58 @@ def test_recorded_agreement_on_real_faces_is_enforced(model, example, monkeypatc
         assert runner.name != "bf16" and "validation faces" in runner.reason
     else:
         assert rt.build_runner(model, example, "bf16", validated=validated).name == "bf16"
+
+
+class _Blurred:
+    """fp32's answers a little less sure (each row's probabilities mixed with the uniform ones, share ``e``): the
+    same order of classes on every row, |Δp| of a few hundredths, as a real int8 build shows on synthetic inputs
+    outside its calibrated ranges."""
+
+    agreement = None
+    trials = ()
+
+    def __init__(self, model, e):
+        self.name, self.reason, self.model, self.e = "bf16", "less sure stand-in", model, e
+
+    def __call__(self, x):
+        return _less_sure(eager_logits(self.model, x), self.e)
+
+
+def _less_sure(logits: np.ndarray, e: float) -> np.ndarray:
+    p = rt.softmax(logits)
+    return np.log((1 - e) * p + e / p.shape[1]).astype(np.float32)
+
+
+def test_a_recorded_agreement_on_real_faces_decides_and_the_example_batch_is_a_smoke_test(model, example,
+                                                                                           monkeypatch):
+    reference = eager_logits(model, example)
+    e = next((e for e in np.linspace(0.005, 0.12, 47)
+              if rt.compare(reference, _less_sure(reference, e)).mean_prob_diff > 0.012), None)
+    assert e is not None
+    on_example = rt.compare(reference, _less_sure(reference, e))
+    assert not on_example.ok and on_example.runs_as_fp32, on_example.describe()
+    monkeypatch.setattr(rt_torch, "bf16_support", lambda: (True, "test"))
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, x, key, **_: _Blurred(m, e))
+    without = rt.build_runner(model, example, "bf16")                # judged on the example batch alone
+    assert "used as asked" in without.reason and without.warning
+    faces = {"top1": 0.998, "top1_ties": 1.0, "max_prob_diff": 0.04, "rows": 3553, "mean_prob_diff": 0.003,
+             "p99_prob_diff": 0.02, "accuracy_drop": 0.0}
+    validated = {"source": "3553 validation faces", "backends": {"bf16": faces}}
+    runner = rt.build_runner(model, example, "bf16", validated=validated)
+    assert not getattr(runner, "warning", None)
+    assert "on 3553 validation faces: agrees with fp32 on 100.0% of 3553 rows" in runner.reason
+    assert "example batch: agrees" in runner.reason
+    monkeypatch.setitem(rt.BUILDERS, "bf16", lambda m, e, key, **_: _Broken(m))
+    broken = rt.build_runner(model, example, "bf16", validated=validated)  # a record does not excuse a broken build
+    assert broken.warning and "no row moved by more than" in broken.warning
+
+
+def test_int8_made_for_a_cpu_without_vnni_is_another_file_and_another_record():
+    example = np.zeros((8, 3, 112, 112), np.float32)
+    vnni, no_vnni = runtime_onnx._file_name("ckpt", example), runtime_onnx._file_name("ckpt", example, None, True)
+    assert vnni != no_vnni and "-rr-" in no_vnni and "-rr-" not in vnni
+    assert record_key("onnx-int8", True) == "onnx-int8:reduce_range" and record_key("onnx-int8", False) == "onnx-int8"
+    assert record_key("onnx-int8") == record_key("onnx-int8", needs_reduce_range())
 
 
 # ---------------------------------------------------------------- bf16: oneDNN Graph fusion, padding, fallback
