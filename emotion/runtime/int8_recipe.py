@@ -102,7 +102,7 @@ class Calibration:
 
     def to_json(self) -> dict:
         return {"source": self.source, "method": "minmax", "opset": OPSET,
-                "ranges": {k: [float(a), float(b)] for k, (a, b) in self.ranges.items()}}
+                "ranges": {k: [float(a), float(b)] for k, (a, b) in sorted(self.ranges.items())}}  # stable file
 
     @classmethod
     def from_json(cls, data) -> "Calibration":
