@@ -287,9 +287,9 @@ def analyze_audience(film_report, reactions: Sequence[Reaction], audience: Audie
     """Sum a panel of reactions to the film per second and per scene.
 
     ``film_report`` is the film's :class:`~emotion.film.VideoReport`, or the film's path:
-    then it is analysed with :func:`emotion.film.analyze_video` (``settings``
-    and ``film_options`` passed on: ``film``, ``detector``, ``cache``, ...), which answers from its cache when the film
-    was analysed before. Its scenes and on-screen valence sit beside the
+    then it is analysed with :func:`emotion.film.analyze_video` (``settings`` and
+    ``film_options`` passed on: ``film``, ``detector``, ``cache``, ...), which answers
+    from its cache when the film was analysed before. Its scenes and on-screen valence sit beside the
     audience's. ``peaks`` is how many audience peaks to report.
 
     >>> report = analyze_audience(film_report, [reaction])              # doctest: +SKIP

@@ -106,7 +106,7 @@ class ServiceConfig:
         return self.host in LOCAL_HOSTS
 
 
-def client_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Settings, FilmSettings, str]:
+def client_settings(base: Settings, options: dict[str, Any] | None) -> tuple[Settings, FilmSettings]:
     """``(Settings, FilmSettings)`` for a request's ``settings`` object (``segments`` goes into the
     FilmSettings), or SettingsError.
 
