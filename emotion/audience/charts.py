@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..annotate import VALENCE_HEX, emotion_hex
-from ..film.charts import clock_ticks
 from ..film.timeline import timecode
 
 _BANDS = ("rgba(120,120,120,0.10)", "rgba(120,120,120,0.02)")
@@ -76,8 +75,7 @@ def panel_figure(report, emotions=None, height: int = 560):
                       margin={"l": 50, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.12, "x": 0})
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="probability", row=1, col=1)
     fig.update_yaxes(range=[-1, 1], title_text="valence", row=2, col=1)
-    fig.update_xaxes(range=[0, report.duration_s], title_text="film time (hh:mm:ss)", **clock_ticks(report.duration_s),
-                     row=2, col=1)
+    fig.update_xaxes(range=[0, report.duration_s], title_text="film time (s)", row=2, col=1)
     return fig
 
 
@@ -94,8 +92,7 @@ def viewer_figure(report, viewer: int, height: int = 300):
     fig.update_layout(height=height, barmode="overlay", bargap=0, margin={"l": 50, "r": 10, "t": 30, "b": 40},
                       title=f"Viewer {viewer} ({report.viewer_names[viewer - 1]})",
                       legend={"orientation": "h", "y": -0.2, "x": 0},
-                      xaxis={"title": "film time (hh:mm:ss)", "range": [0, report.duration_s],
-                             **clock_ticks(report.duration_s)},
+                      xaxis={"title": "film time (s)", "range": [0, report.duration_s]},
                       yaxis={"range": [0, 1], "tickformat": ".0%"})
     return fig
 

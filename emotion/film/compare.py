@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..annotate import emotion_hex
-from .charts import clock_ticks
 from ..labels import VALENCE
 from .report import VideoReport
 from .timeline import Timeline, timecode
@@ -122,8 +121,8 @@ class Comparison:
                 fig.add_trace(trace, row=r, col=1)
             fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"}, row=r, col=1)
             fig.update_yaxes(title_text="valence", range=[-1.05, 1.05], row=r, col=1)
-        fig.update_xaxes(range=[0, end], hoverformat=".2f", **clock_ticks(end))
-        fig.update_xaxes(title_text="film time (hh:mm:ss)", row=2, col=1)
+        fig.update_xaxes(range=[0, end], hoverformat=".2f")
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
         fig.update_layout(height=height, barmode="overlay", bargap=0, margin={"l": 50, "r": 10, "t": 40, "b": 40},
                           legend={"orientation": "h", "y": 1.12, "x": 0})
         return fig

@@ -42,6 +42,7 @@ def test_timeline_has_scene_bands_and_one_line_per_emotion_with_scene_hover():
     assert "scene %{customdata[0]}" in header.hovertemplate and "<br>" not in header.hovertemplate
     assert [str(v) for v in header.customdata[5]] == ["2", "00:00:01.250", "1 face"]   # no frame rate known: milliseconds
     assert fig.layout.xaxis.range == (0, 2.0)
+    assert fig.layout.xaxis.tickvals is None, "Plotly ticks the timeline itself, so a zoomed view gets finer ticks"
 
 
 def test_legends_sit_above_the_plot_and_never_cover_it():
