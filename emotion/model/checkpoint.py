@@ -118,6 +118,16 @@ _hash_memo: dict[tuple, str] = {}
 _hash_lock = threading.Lock()
 
 
+def weights_hash(path: Path) -> str:
+    """sha256 (16 hex digits) over the checkpoint's weight files only: what records measured on those weights
+    (``backend_agreement.json``) are tied to, since :func:`checkpoint_hash` also covers the records themselves."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in path.iterdir() if q.is_file() and q.name in _WEIGHTS):
+        h.update(p.name.encode() + b"\0")
+        update_digest(h, p)
+    return h.hexdigest()[:16]
+
+
 def checkpoint_hash(path: Path) -> str:
     """sha256 (16 hex digits) over the checkpoint's configs and weights; memoised by size and mtime."""
     files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix == ".json" or p.name in _WEIGHTS))

@@ -293,15 +293,16 @@ def record_int8_calibration(name: str, faces: list[np.ndarray], source: str) -> 
     return {"file": CALIBRATION_FILE, "source": cal.source, "tensors": len(cal.ranges)}
 
 
-def _previous_agreement(path, source: str, rows: int) -> dict:
-    """The backends recorded in ``path`` before, when measured on the same faces (else nothing)."""
+def _previous_agreement(path, source: str, rows: int, weights: str) -> dict:
+    """The backends recorded in ``path`` before for the same weights (``weights``: their hash) on the same
+    faces, else nothing."""
     import json
 
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if old.get("source") != source or old.get("rows") != rows:
+    if old.get("source") != source or old.get("rows") != rows or old.get("weights") != weights:
         return {}
     return dict(old.get("backends", {}))
 
@@ -325,6 +326,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
 
     from ..labels import canonical_labels
     from ..model import AGREEMENT_FILE, EmotionModel, _example_crops, checkpoint_hash, int8_calibration, load_model
+    from ..model.checkpoint import weights_hash
     from ..model.loading import product_network
     from ..runtime import available_backends, build_runner, compare
     from ..runtime.int8_recipe import record_key
@@ -338,8 +340,9 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
     id2label = json.loads((path / "config.json").read_text(encoding="utf-8"))["id2label"]
     names = [id2label[k] for k in sorted(id2label, key=int)]
     model_labels = canonical_labels(names, source=name)
-    out = {"source": source, "rows": len(faces), "backends": {}}
     calibration, key = int8_calibration(path, name), checkpoint_hash(path)
+    weights = weights_hash(path)
+    out = {"source": source, "rows": len(faces), "weights": weights, "backends": {}}
     builds = []  # (record key, runner): int8 in both recipes, 8-bit weights (VNNI) and 7-bit (no VNNI)
     for backend, (ok, why) in available_backends().items():
         if backend in ("eager", "auto") or not ok:
@@ -375,7 +378,7 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
         if getattr(runner, "calibration", None) is not None:  # the int8 ranges this agreement holds for
             out["backends"][record]["calibration"] = runner.calibration
         log.info("%s vs fp32 on %s: %s", record, source, a.describe())
-    kept = _previous_agreement(path / AGREEMENT_FILE, source, len(faces))
+    kept = _previous_agreement(path / AGREEMENT_FILE, source, len(faces), weights)
     for record, values in kept.items():
         if record not in out["backends"] and values.get("calibration") in (None, getattr(calibration, "source", None)):
             out["backends"][record] = values

@@ -145,8 +145,14 @@ def test_record_agreement_writes_file_the_loader_enforces(trained, tmp_path, cap
     assert code == 0
     rec = json.loads((local / "backend_agreement.json").read_text())
     assert rec["rows"] == 16 and "source" in rec
+    from emotion.model.checkpoint import weights_hash
+    from emotion.runtime.int8_recipe import record_key
+
+    assert rec["weights"] == weights_hash(local), "records say which weights they were measured on"
     for b in rec["backends"].values():
         assert 0 <= b["top1"] <= b["top1_ties"] <= 1 and b["rows"] == 16
+    if any(k.startswith("onnx-int8") for k in rec["backends"]):  # the recipe this CPU builds is always recorded
+        assert record_key("onnx-int8") in rec["backends"] and "onnx-int8:reduce_range" in rec["backends"]
     if "onnx-int8" in rec["backends"]:  # int8 was measured with ranges from Training faces, saved beside it
         cal = json.loads((local / "int8_calibration.json").read_text())
         assert rec["backends"]["onnx-int8"]["calibration"] == cal["source"]
