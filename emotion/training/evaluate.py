@@ -317,9 +317,11 @@ def record_backend_agreement(name: str, faces: list[np.ndarray], source: str, tr
 
     Probabilities are compared at temperature 1 (the softmax of the raw logits), as the guard compares
     the example batch at load: a temperature below 1 stretches every difference by 1 / T (the bundled
-    model's card lists both). int8 is recorded in both recipes whatever this CPU is: 8-bit weights
-    (``onnx-int8``, for CPUs with VNNI or AMX) and 7-bit (``onnx-int8:reduce_range``, for the others), so
-    the guard on an AVX2-only CPU judges the file it builds on real faces too.
+    model's card lists both). int8 is recorded in both recipes, 8-bit weights (``onnx-int8``, for CPUs
+    with VNNI or AMX) and 7-bit (``onnx-int8:reduce_range``, for the others), so the guard on an AVX2-only
+    CPU judges the file it builds on real faces too; a CPU without VNNI measures only the 7-bit one (8-bit
+    weights saturate there). A record this CPU cannot make (bf16 without bf16, 8-bit int8 without VNNI) is
+    kept from the file when it was measured on the same weights and faces.
     """
     import json
 
