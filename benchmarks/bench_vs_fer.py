@@ -72,9 +72,11 @@ def fer_ready(python: str) -> str | None:
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    took = time.perf_counter() - started
+    # a throwaway working folder: fer writes its data.csv there (it once landed in the repository)
+    with tempfile.TemporaryDirectory(prefix="bench-vs-fer-") as work:
+        started = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)
+        took = time.perf_counter() - started
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
         raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n{tail}")
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
     if why:
         print(f"fer is not usable: {why}; skipped")
         return 0
-    films = list(args.film or ([TRAILER] if TRAILER.exists() else []))
+    films = [f.resolve() for f in (args.film or ([TRAILER] if TRAILER.exists() else []))]
     with tempfile.TemporaryDirectory() as tmp:
         if args.clip_1080p:
             from bench_film import synthetic_1080p
